@@ -1,0 +1,56 @@
+"""One QUndoCommand for any document Edit.
+
+redo() applies the edit and undo() reverts it; both are idempotent, so the
+immediate redo() inside QUndoStack.push() is harmless for a brush stroke that
+has already painted its pixels live.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from inpaint_desktop.document import Document, Edit, LayerPropsEdit
+
+# Consecutive changes of one layer's same properties (an opacity slider drag) merge
+# into one undo step.
+MERGE_LAYER_PROPS = 1
+
+
+class EditCommand(QUndoCommand):
+    def __init__(self, doc: Document, edit: Edit, label: str | None = None):
+        super().__init__(label or edit.label)
+        self.doc = doc
+        self.edit = edit
+
+    def redo(self) -> None:
+        self.edit.apply(self.doc)
+
+    def undo(self) -> None:
+        self.edit.revert(self.doc)
+
+    def id(self) -> int:
+        return MERGE_LAYER_PROPS if isinstance(self.edit, LayerPropsEdit) else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        mine, theirs = self.edit, getattr(other, "edit", None)
+        if not (isinstance(mine, LayerPropsEdit) and isinstance(theirs, LayerPropsEdit)):
+            return False
+        if mine.layer_id != theirs.layer_id or set(mine.after) != set(theirs.after):
+            return False
+        if set(mine.after) == {"visible"} or "name" in mine.after:
+            return False  # toggles and renames stay separate steps
+        mine.after = dict(theirs.after)
+        return True
+
+    @property
+    def nbytes(self) -> int:
+        return self.edit.nbytes
+
+
+def push_edit(stack: QUndoStack, doc: Document, edit: Edit | None,
+              label: str | None = None) -> bool:
+    """Push `edit` as one undo step (applying it); None (nothing to do) pushes nothing."""
+    if edit is None:
+        return False
+    stack.push(EditCommand(doc, edit, label))
+    return True
