@@ -23,6 +23,10 @@ def no_thread_left_running():
             break
         time.sleep(0.05)
     assert not extra, f"test left threads running: {[t.name for t in extra]}"
+    from inpaint_desktop.workers.inference import running_qthreads
+
+    qthreads = running_qthreads()
+    assert not qthreads, f"test left QThreads running: {[t.objectName() for t in qthreads]}"
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Background work: the inference thread (and later the trainer subprocess bridge)."""
