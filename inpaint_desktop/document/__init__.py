@@ -3,8 +3,15 @@
 Never imports Qt (an import-linter contract checks it)."""
 
 from .document import Change, Document
-from .edits import (CompoundEdit, Edit, InsertLayerEdit, LayerPropsEdit, MoveLayerEdit,
-                    PixelEdit, RemoveLayerEdit)
+from .edits import (
+                    CompoundEdit,
+                    Edit,
+                    InsertLayerEdit,
+                    LayerPropsEdit,
+                    MoveLayerEdit,
+                    PixelEdit,
+                    RemoveLayerEdit,
+)
 from .geometry import BBox
 from .layer import Layer
 from .patch import Patch, TileBackup, diff_tiles

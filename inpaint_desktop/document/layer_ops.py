@@ -6,8 +6,14 @@ import numpy as np
 
 from .compose import composite
 from .document import Document
-from .edits import CompoundEdit, Edit, InsertLayerEdit, LayerPropsEdit, MoveLayerEdit, \
-    RemoveLayerEdit
+from .edits import (
+    CompoundEdit,
+    Edit,
+    InsertLayerEdit,
+    LayerPropsEdit,
+    MoveLayerEdit,
+    RemoveLayerEdit,
+)
 from .geometry import union
 from .layer import Layer
 
