@@ -5,8 +5,6 @@ import threading
 import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-# Settings of the tests never touch the user's own (QSettings, model folders).
-os.environ.setdefault("INPAINT_DESKTOP_TEST", "1")
 
 import pytest  # noqa: E402
 
@@ -29,13 +27,30 @@ def no_thread_left_running():
     assert not qthreads, f"test left QThreads running: {[t.objectName() for t in qthreads]}"
 
 
+@pytest.fixture(autouse=True)
+def no_modal_dialogs(monkeypatch):
+    """A modal dialog would wait forever for a click in a headless test: fail instead."""
+    import sys
+
+    if "PySide6.QtWidgets" not in sys.modules:
+        return
+    from PySide6.QtWidgets import QColorDialog, QFileDialog, QInputDialog, QMessageBox
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a modal dialog was opened in a test; monkeypatch it")
+
+    for cls, names in ((QMessageBox, ("question", "warning", "critical", "information")),
+                       (QFileDialog, ("getOpenFileName", "getSaveFileName",
+                                      "getExistingDirectory")),
+                       (QInputDialog, ("getInt", "getText", "getDouble", "getItem")),
+                       (QColorDialog, ("getColor",))):
+        for name in names:
+            monkeypatch.setattr(cls, name, refuse)
+
+
 @pytest.fixture
 def isolated_settings(tmp_path, monkeypatch):
-    """QSettings and app data under tmp_path, so tests never see the user's files."""
-    from PySide6.QtCore import QSettings
-
-    QSettings.setDefaultFormat(QSettings.IniFormat)
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    """Settings and app data under tmp_path, so tests never see the user's files."""
+    monkeypatch.setenv("INPAINT_DESKTOP_SETTINGS", str(tmp_path / "settings.ini"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     return tmp_path

@@ -1,0 +1,8 @@
+"""The canvas: zoom/pan view with dirty-rect repaint, mask overlay, and the mask tools."""
+
+from .shapes import LassoTool, PolygonTool, RectangleTool
+from .tools import BrushTool, EraserTool, Tool, mode_for
+from .view import TOOLS, CanvasView
+
+__all__ = ["TOOLS", "BrushTool", "CanvasView", "EraserTool", "LassoTool", "PolygonTool",
+           "RectangleTool", "Tool", "mode_for"]

@@ -1,0 +1,445 @@
+"""CanvasView: the photo with its mask overlay, zoom and pan, and the mask tools.
+
+Coordinates: the image pixel (i, j) covers [i, i+1) x [j, j+1) in image coordinates;
+a widget point p shows image point (p - origin) / zoom. The view listens to its
+document and, on Change(bbox), refreshes only that rectangle of its backing images
+(render.Backing) and repaints only the widget rectangle that shows it.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QRegion, QTransform, QUndoStack
+from PySide6.QtWidgets import QWidget
+from shiboken6 import isValid
+
+from inpaint_desktop.document import Change, Document
+from inpaint_desktop.document.geometry import BBox
+
+from .render import Backing
+from .shapes import LassoTool, PolygonTool, RectangleTool
+from .tools import BrushTool, EraserTool, Tool
+
+TOOLS = {cls.name: cls for cls in (BrushTool, EraserTool, LassoTool, PolygonTool, RectangleTool)}
+
+MIN_ZOOM, MAX_ZOOM = 0.01, 32.0
+ZOOM_STEPS = (0.01, 0.02, 0.03, 0.04, 0.05, 1 / 16, 1 / 12, 0.1, 1 / 8, 1 / 6, 0.2, 0.25,
+              1 / 3, 0.5, 2 / 3, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0)
+WHEEL_NOTCH_ZOOM = 2 ** 0.25  # one 15-degree wheel notch (angleDelta 120)
+MIN_BRUSH, MAX_BRUSH = 1, 2000
+BRUSH_STEP = 1.15
+BACKGROUND = QColor(60, 60, 60)  # neutral gray around the image
+PREVIEW_MARGIN = 4  # screen pixels around a tool preview's shapes (pens, vertex squares)
+
+
+class CanvasView(QWidget):
+    zoomChanged = Signal(float)  # 1.0 = 100 %
+    cursorMoved = Signal(object)  # (x, y) image pixel under the cursor, or None
+    brushChanged = Signal(int, float)  # diameter in image pixels, hardness 0..1
+    toolChanged = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paintEvent covers all
+        self._doc: Document | None = None
+        self._stack: QUndoStack | None = None
+        self._backing: Backing | None = None
+        self._zoom = 1.0
+        self._origin = QPointF(0.0, 0.0)  # widget position of image point (0, 0)
+        self._fit = True  # follow the window size until the user zooms or pans
+        self._brush_size = 40
+        self._hardness = 0.8
+        self._mask_color = QColor(255, 30, 90)
+        self._mask_opacity = 0.5
+        self._mask_visible = True
+        self._tools: dict[str, Tool] = {name: cls(self) for name, cls in TOOLS.items()}
+        self._tool = self._tools["brush"]
+        self._space = False  # space bar held: left-drag pans
+        self._pan_button: Qt.MouseButton | None = None
+        self._pan_last = QPointF()
+        self._cursor_pixel: tuple[int, int] | None = None
+        self._update_cursor()
+
+    def sizeHint(self) -> QSize:
+        return QSize(800, 600)
+
+    # --- document -----------------------------------------------------------------------
+    def set_document(self, doc: Document | None, undo_stack: QUndoStack | None) -> None:
+        """Show `doc` (None: nothing), recording edits on `undo_stack`; fits to window."""
+        for tool in self._tools.values():
+            tool.cancel()
+            tool.leave()
+            if isinstance(tool, BrushTool):
+                tool.reset()
+        if self._doc is not None:
+            self._doc.remove_listener(self._on_change)
+        self._doc, self._stack = doc, undo_stack
+        self._backing = None
+        if doc is not None:
+            self._backing = Backing(doc, self._mask_color, self._mask_opacity)
+            doc.add_listener(self._on_change)
+        self.fit_to_window()
+        self.update()
+
+    def document(self) -> Document | None:
+        return self._doc
+
+    def undo_stack(self) -> QUndoStack | None:
+        return self._stack
+
+    def backing(self) -> Backing | None:
+        return self._backing
+
+    def _on_change(self, change: Change) -> None:
+        if not isValid(self):  # the widget is gone but the document lives on
+            if self._doc is not None:
+                self._doc.remove_listener(self._on_change)
+            return
+        doc, backing = self._doc, self._backing
+        if doc is None or backing is None:
+            return
+        if (doc.width, doc.height) != (backing.width, backing.height):
+            self._backing = Backing(doc, self._mask_color, self._mask_opacity)
+            self.update()
+            return
+        if change.bbox is None:
+            return  # layer list or names only: no pixel changed
+        if change.mask:
+            backing.update_mask(change.bbox)
+        if not change.mask or change.layers:
+            backing.update_image(change.bbox)
+        self._update_box(change.bbox)
+
+    def _update_box(self, box: BBox) -> None:
+        """Repaint the widget area that shows image rectangle `box`."""
+        x0, y0, x1, y1 = box
+        if self._zoom < 1.0 and self._backing is not None:
+            # a changed level pixel covers g image pixels, and bilinear filtering spreads it
+            # one level pixel further
+            b = self._backing
+            g = 1 << max(b.image_level(self._zoom), b.overlay_level(self._zoom))
+            x0, y0 = (x0 // g - 2) * g, (y0 // g - 2) * g
+            x1, y1 = (-(-x1 // g) + 2) * g, (-(-y1 // g) + 2) * g
+        self._update_widget_rect(self._widget_rect(QRectF(x0, y0, x1 - x0, y1 - y0), 1))
+
+    # --- coordinates --------------------------------------------------------------------
+    def map_to_image(self, p: QPointF) -> QPointF:
+        return (QPointF(p) - self._origin) / self._zoom
+
+    def map_from_image(self, p: QPointF) -> QPointF:
+        return QPointF(p) * self._zoom + self._origin
+
+    def image_transform(self) -> QTransform:
+        """Image coordinates -> widget coordinates."""
+        return QTransform(self._zoom, 0, 0, self._zoom, self._origin.x(), self._origin.y())
+
+    def _widget_rect(self, image_rect: QRectF, margin: int = 0) -> QRect:
+        r = QRectF(self.map_from_image(image_rect.topLeft()),
+                   self.map_from_image(image_rect.bottomRight()))
+        return r.normalized().toAlignedRect().adjusted(-margin, -margin, margin, margin)
+
+    def _update_widget_rect(self, r: QRect) -> None:
+        r = r.intersected(self.rect())
+        if not r.isEmpty():
+            self.update(r)
+
+    def update_image_rect(self, image_rect: QRectF, margin: int = PREVIEW_MARGIN) -> None:
+        """Repaint the widget area over an image-space rectangle (tool previews)."""
+        self._update_widget_rect(self._widget_rect(image_rect, margin))
+
+    def update_image_outline(self, image_rect: QRectF, margin: int = PREVIEW_MARGIN) -> None:
+        """Repaint only the border of an image-space rectangle (a rectangle preview)."""
+        r = self._widget_rect(image_rect)
+        m = margin
+        region = QRegion()
+        for strip in (QRect(r.left() - m, r.top() - m, r.width() + 2 * m, 2 * m + 1),
+                      QRect(r.left() - m, r.bottom() - m, r.width() + 2 * m, 2 * m + 1),
+                      QRect(r.left() - m, r.top() - m, 2 * m + 1, r.height() + 2 * m),
+                      QRect(r.right() - m, r.top() - m, 2 * m + 1, r.height() + 2 * m)):
+            region += strip
+        self.update(region.intersected(self.rect()))
+
+    def update_brush_outline(self, pos: tuple[float, float] | None) -> None:
+        """Repaint where the brush circle at image point `pos` is (or was) drawn."""
+        if pos is None:
+            return
+        c = self.map_from_image(QPointF(*pos))
+        r = self._brush_size / 2.0 * self._zoom + 3
+        outer = QRectF(c.x() - r, c.y() - r, 2 * r, 2 * r).toAlignedRect()
+        region = QRegion(outer)
+        inner = r / math.sqrt(2) - 4  # half side of a square well inside the ring
+        if inner > 8:
+            region -= QRegion(QRectF(c.x() - inner, c.y() - inner, 2 * inner,
+                                     2 * inner).toRect())
+        self.update(region.intersected(self.rect()))
+
+    # --- zoom and pan -------------------------------------------------------------------
+    def zoom(self) -> float:
+        return self._zoom
+
+    def origin(self) -> QPointF:
+        """Widget position of the image's top-left corner."""
+        return QPointF(self._origin)
+
+    def set_zoom(self, zoom: float, anchor: QPointF | None = None) -> None:
+        """Zoom to `zoom` (1.0 = 100 %) keeping the image point under widget point
+        `anchor` (default: the widget centre) where it is."""
+        zoom = min(MAX_ZOOM, max(MIN_ZOOM, float(zoom)))
+        if anchor is None:
+            anchor = QPointF(self.width() / 2.0, self.height() / 2.0)
+        fixed = self.map_to_image(anchor)
+        old = self._zoom
+        self._zoom = zoom
+        self._origin = QPointF(anchor) - fixed * zoom
+        self._fit = False
+        self.update()
+        if zoom != old:
+            self.zoomChanged.emit(zoom)
+
+    def zoom_in(self) -> None:
+        self.set_zoom(next((z for z in ZOOM_STEPS if z > self._zoom * 1.001), MAX_ZOOM))
+
+    def zoom_out(self) -> None:
+        smaller = [z for z in ZOOM_STEPS if z < self._zoom / 1.001]
+        self.set_zoom(smaller[-1] if smaller else MIN_ZOOM)
+
+    def fit_to_window(self) -> None:
+        """Zoom so that the whole image fits, centred."""
+        if self._doc is None:
+            self._fit = True
+            return
+        w, h = max(1, self.width()), max(1, self.height())
+        old = self._zoom
+        zoom = min(MAX_ZOOM, max(MIN_ZOOM, min(w / self._doc.width, h / self._doc.height)))
+        self._zoom = zoom
+        self._origin = QPointF(round((w - self._doc.width * zoom) / 2.0),
+                               round((h - self._doc.height * zoom) / 2.0))
+        self._fit = True
+        self.update()
+        if zoom != old:
+            self.zoomChanged.emit(zoom)
+
+    def actual_size(self) -> None:
+        """100 %, keeping the view centre; whole-pixel origin so pixels stay crisp."""
+        self.set_zoom(1.0)
+        self._origin = QPointF(round(self._origin.x()), round(self._origin.y()))
+
+    def pan_by(self, dx: float, dy: float) -> None:
+        self._origin += QPointF(dx, dy)
+        self._fit = False
+        self.update()
+
+    # --- tools and brush ----------------------------------------------------------------
+    def set_tool(self, name: str) -> None:
+        if name not in self._tools:
+            raise ValueError(f"unknown tool {name!r}; known: {', '.join(self._tools)}")
+        if self._tools[name] is self._tool:
+            return
+        self._tool.finish()
+        self._tool.leave()
+        self._tool = self._tools[name]
+        self._update_cursor()
+        self.update()
+        self.toolChanged.emit(name)
+
+    def tool_name(self) -> str:
+        return self._tool.name
+
+    def tool(self) -> Tool:
+        return self._tool
+
+    def set_brush_size(self, diameter: int) -> None:
+        diameter = int(min(MAX_BRUSH, max(MIN_BRUSH, round(diameter))))
+        if diameter != self._brush_size:
+            self._brush_size = diameter
+            self.update()
+            self.brushChanged.emit(diameter, self._hardness)
+
+    def brush_size(self) -> int:
+        return self._brush_size
+
+    def set_brush_hardness(self, hardness: float) -> None:
+        hardness = min(1.0, max(0.0, float(hardness)))
+        if hardness != self._hardness:
+            self._hardness = hardness
+            self.brushChanged.emit(self._brush_size, hardness)
+
+    def brush_hardness(self) -> float:
+        return self._hardness
+
+    def grow_brush(self) -> None:
+        self.set_brush_size(max(self._brush_size + 1, round(self._brush_size * BRUSH_STEP)))
+
+    def shrink_brush(self) -> None:
+        self.set_brush_size(min(self._brush_size - 1, round(self._brush_size / BRUSH_STEP)))
+
+    # --- mask overlay -------------------------------------------------------------------
+    def set_mask_color(self, color: QColor) -> None:
+        self._mask_color = QColor(color)
+        if self._backing is not None:
+            self._backing.set_color(self._mask_color)
+        self.update()
+
+    def mask_color(self) -> QColor:
+        return QColor(self._mask_color)
+
+    def set_mask_opacity(self, opacity: float) -> None:
+        self._mask_opacity = min(1.0, max(0.0, float(opacity)))
+        if self._backing is not None:
+            self._backing.set_opacity(self._mask_opacity)
+        self.update()
+
+    def mask_opacity(self) -> float:
+        return self._mask_opacity
+
+    def set_mask_visible(self, visible: bool) -> None:
+        self._mask_visible = bool(visible)
+        self.update()
+
+    def mask_visible(self) -> bool:
+        return self._mask_visible
+
+    # --- painting -----------------------------------------------------------------------
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        if self._backing is None:
+            p.fillRect(event.rect(), BACKGROUND)
+            return
+        z, o = self._zoom, self._origin
+        x0, y0 = math.ceil(o.x()), math.ceil(o.y())
+        x1 = math.floor(o.x() + self._doc.width * z)
+        y1 = math.floor(o.y() + self._doc.height * z)
+        inside = QRegion(QRect(x0, y0, max(0, x1 - x0), max(0, y1 - y0)))
+        # One rectangle of the update region at a time: under a clip of several
+        # rectangles Qt's raster engine samples scaled images on another code path, whose
+        # rounding differs by a pixel now and then, and seams would show.
+        for rect in event.region():
+            p.setClipRect(rect)
+            for r in QRegion(rect) - inside:  # gray around the image only
+                p.fillRect(r, BACKGROUND)
+            self._backing.draw(p, o, z, QRectF(rect), self._mask_visible)
+            p.setTransform(self.image_transform())
+            self._tool.paint_preview(p)
+            p.resetTransform()
+
+    # --- events -------------------------------------------------------------------------
+    def _image_pos(self, event) -> tuple[float, float]:
+        p = self.map_to_image(event.position())
+        return (p.x(), p.y())
+
+    def _update_cursor(self) -> None:
+        if self._pan_button is not None:
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+        elif self._space:
+            self.setCursor(Qt.CursorShape.OpenHandCursor)
+        else:
+            self.setCursor(Qt.CursorShape.CrossCursor)
+
+    def _emit_cursor(self, pos: QPointF | None) -> None:
+        pixel = None
+        if pos is not None and self._doc is not None:
+            p = self.map_to_image(pos)
+            x, y = math.floor(p.x()), math.floor(p.y())
+            if 0 <= x < self._doc.width and 0 <= y < self._doc.height:
+                pixel = (x, y)
+        if pixel != self._cursor_pixel:
+            self._cursor_pixel = pixel
+            self.cursorMoved.emit(pixel)
+
+    def _wants_pan(self, button) -> bool:
+        return button == Qt.MouseButton.MiddleButton or (
+            button == Qt.MouseButton.LeftButton and self._space)
+
+    def mousePressEvent(self, event) -> None:
+        if self._pan_button is None and self._wants_pan(event.button()):
+            self._pan_button = event.button()
+            self._pan_last = event.position()
+            self._tool.leave()
+            self._update_cursor()
+            return
+        if self._pan_button is None and self._doc is not None:
+            self._tool.press(self._image_pos(event), event.button(), event.modifiers())
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        if self._pan_button is None and self._wants_pan(event.button()):
+            self.mousePressEvent(event)
+        elif self._pan_button is None and self._doc is not None:
+            self._tool.double_click(self._image_pos(event), event.button(), event.modifiers())
+
+    def mouseMoveEvent(self, event) -> None:
+        pos = event.position()
+        self._emit_cursor(pos)
+        if self._pan_button is not None:
+            d = pos - self._pan_last
+            self._pan_last = pos
+            self.pan_by(d.x(), d.y())
+            return
+        if self._doc is not None and not self._space:
+            self._tool.move(self._image_pos(event), event.buttons(), event.modifiers())
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self._pan_button is not None:
+            if event.button() == self._pan_button:
+                self._pan_button = None
+                self._update_cursor()
+            return
+        if self._doc is not None:
+            self._tool.release(self._image_pos(event), event.button(), event.modifiers())
+
+    def wheelEvent(self, event) -> None:
+        delta = event.angleDelta()
+        if delta.y():
+            # angleDelta is in 1/8 degree; trackpads send many small deltas: zoom smoothly
+            factor = WHEEL_NOTCH_ZOOM ** (delta.y() / 120.0)
+            self.set_zoom(self._zoom * factor, event.position())
+        elif delta.x():
+            self.pan_by(delta.x() / 2.0, 0.0)
+        event.accept()
+
+    def keyPressEvent(self, event) -> None:
+        key = event.key()
+        if key == Qt.Key.Key_Space:
+            if not event.isAutoRepeat() and not self._space:
+                self._space = True
+                self._tool.leave()
+                self._update_cursor()
+            event.accept()
+        elif key == Qt.Key.Key_BracketLeft:
+            self.shrink_brush()
+        elif key == Qt.Key.Key_BracketRight:
+            self.grow_brush()
+        elif self._doc is not None and self._tool.key_press(key, event.modifiers()):
+            event.accept()
+        else:
+            super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            self._update_cursor()
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    def focusOutEvent(self, event) -> None:
+        self._space = False
+        self._update_cursor()
+        super().focusOutEvent(event)
+
+    def leaveEvent(self, event) -> None:
+        self._tool.leave()
+        self._emit_cursor(None)
+        super().leaveEvent(event)
+
+    def resizeEvent(self, event) -> None:
+        if self._fit:
+            self.fit_to_window()
+        else:  # keep the view centre where it was
+            d = event.size() - event.oldSize()
+            if event.oldSize().isValid():
+                self._origin += QPointF(d.width() / 2.0, d.height() / 2.0)
+        super().resizeEvent(event)

@@ -1,0 +1,396 @@
+"""The command-line tools: `erase`, `colorize`, `models`, `train` (design.md, "Command line").
+
+    inpaint-desktop erase    --image PATH --mask PATH --output PATH [--model NAME] [--device D]
+                             [--hd-strategy crop|resize|original] [--margin PX]
+    inpaint-desktop colorize --image PATH --output PATH [--hints PATH] [--model NAME] [--device D]
+    inpaint-desktop models
+    inpaint-desktop train    ...   (not available yet: exits with status 2)
+
+PATH is a file or a folder. In folder mode every image of the --image folder is processed; its
+mask (or hints) is the file of the same stem in the --mask (--hints) folder, and the output is
+`<stem>.png` in the --output folder, which is created. With a file --image, --output may be a
+file name or an existing folder (then `<stem>.png` goes in it).
+
+Each problem with one input is ONE line on stderr that names the file and the reason, e.g.
+`erase: mask.png: mask is 640x480 but the image is 800x600`; the rest of a batch still runs, and
+the exit status is 2 if any item failed (0 when all were written). Decisions:
+
+- An empty mask is a failed item ("nothing to erase", no output written, status 2): a batch
+  that expects an erased photo should not silently get a copy of the original.
+- In folder mode an image without a hints file is colorized without hints (hints are
+  optional); an image without a mask is a failed item (a mask is required).
+- An already-colour photo given to colorize is colorized from its luminance, with a note on
+  stdout; it is not an error.
+- Nothing is ever written over an input file (image, mask or hints): such an item fails.
+
+Notes and the line for each written file go to stdout. This module imports neither Qt nor
+torch (engines that need torch import it when they are built).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_FAILED = 2
+HINTS_EXTENSION = ".json"
+
+
+class CommandError(Exception):
+    """A problem that stops the whole command (one line; the prefix is added by main)."""
+
+
+class ItemError(Exception):
+    """A problem with one item of a batch (one line naming the file)."""
+
+
+@dataclass
+class Item:
+    image: Path
+    aux: Path | None  # the mask (erase) or the hints file (colorize)
+    output: Path
+    error: str | None = None  # set when the item cannot run at all
+
+
+# --------------------------------------------------------------------------------------------
+# argument parsing
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="inpaint-desktop",
+        description="Erase objects from photos and colorize black-and-white scans.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    devices = ("auto", "cpu", "cuda", "mps")
+    erase = sub.add_parser("erase", help="fill the masked part of photos",
+                           description="Fill the masked part (white = erase) of a photo or of "
+                                       "every photo of a folder.")
+    erase.add_argument("--image", required=True, type=Path, help="photo file or folder")
+    erase.add_argument("--mask", required=True, type=Path,
+                       help="mask file or folder (white = erase, black = keep; same size)")
+    erase.add_argument("--output", required=True, type=Path, help="output file or folder")
+    erase.add_argument("--model", help="inpainting engine (see `inpaint-desktop models`)")
+    erase.add_argument("--device", default="auto", choices=devices)
+    erase.add_argument("--hd-strategy", default="crop", choices=("crop", "resize", "original"),
+                       help="large photos: inpaint a crop around each masked region (default),"
+                            " the whole photo resized, or the whole photo as it is")
+    erase.add_argument("--margin", type=int, default=None, metavar="PX",
+                       help="context around each masked region for --hd-strategy crop "
+                            "(default 128)")
+
+    colorize = sub.add_parser("colorize", help="colorize black-and-white photos",
+                              description="Colorize a photo or every photo of a folder, "
+                                          "optionally steered by colour hints.")
+    colorize.add_argument("--image", required=True, type=Path, help="photo file or folder")
+    colorize.add_argument("--output", required=True, type=Path, help="output file or folder")
+    colorize.add_argument("--hints", type=Path,
+                          help='hints file or folder: JSON {"points": [[x, y, "#rrggbb"], ...]}')
+    colorize.add_argument("--model", help="colorization engine (see `inpaint-desktop models`)")
+    colorize.add_argument("--device", default="auto", choices=devices)
+
+    sub.add_parser("models", help="list the available engines",
+                   description="List the inpainting and colorization engines.")
+
+    train = sub.add_parser("train", help="fine-tune a model on your photos (not available yet)")
+    train.add_argument("--task", choices=("inpaint", "colorize"))
+    train.add_argument("--photos", type=Path)
+    train.add_argument("--name")
+    train.add_argument("--minutes", type=float)
+    train.add_argument("--resume", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help (0) or a usage error (2): argparse printed it
+        return int(e.code or 0)
+    command = {"erase": run_erase, "colorize": run_colorize, "models": run_models,
+               "train": run_train}[args.command]
+    try:
+        return command(args)
+    except CommandError as e:
+        error(args.command, str(e))
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        error(args.command, "interrupted")
+        return 130
+
+
+def error(command: str, message: str) -> None:
+    print(f"{command}: {' '.join(message.split())}", file=sys.stderr, flush=True)
+
+
+def say(command: str, message: str) -> None:
+    print(f"{command}: {message}", flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# engines
+
+
+def _check_device(device: str) -> None:
+    if device == "auto":
+        return  # resolved by each engine that uses a device; classical ones never need torch
+    from models.engine import select_device
+
+    try:
+        select_device(device)
+    except ValueError as e:
+        raise CommandError(str(e)) from None
+
+
+def _engine(kind: str, name: str | None, device: str):
+    import models
+    from models.engine import UnknownModel
+
+    _check_device(device)
+    try:
+        if kind == "inpaint":
+            return models.get_inpainter(name, device=device)
+        return models.get_colorizer(name, device=device)
+    except UnknownModel as e:
+        raise CommandError(str(e)) from None
+    except (ValueError, OSError, RuntimeError) as e:  # weights that fail to load, ...
+        raise CommandError(f"cannot load model {name!r}: {e}") from None
+
+
+def run_models(args) -> int:
+    import models
+
+    rows = [(info, models.default_inpainter()) for info in models.inpainters()]
+    rows += [(info, models.default_colorizer()) for info in models.colorizers()]
+    name_w = max([len(info.name) for info, _ in rows] + [4])
+    label_w = max([len(info.label) for info, _ in rows] + [5])
+    print(f"  {'NAME':{name_w}s}  {'KIND':8s}  {'LABEL':{label_w}s}  DESCRIPTION")
+    for info, default in rows:
+        mark = "*" if info.name == default else " "
+        print(f"{mark} {info.name:{name_w}s}  {info.kind:8s}  {info.label:{label_w}s}  "
+              f"{info.description}")
+    print("\nThe engine marked * is the default of its kind (used without --model).")
+    return EXIT_OK
+
+
+def run_train(args) -> int:
+    error("train", "not available yet: fine-tuning arrives in a later version")
+    return EXIT_FAILED
+
+
+# --------------------------------------------------------------------------------------------
+# pairing inputs and outputs
+
+
+def _image_files(folder: Path) -> list[Path]:
+    from inpaint_desktop.document.image_io import is_image_path
+
+    return sorted(p for p in folder.iterdir() if p.is_file() and is_image_path(p.name)
+                  and not p.name.startswith("."))
+
+
+def _find_by_stem(folder: Path, stem: str, image: bool) -> Path | None:
+    """The file named `stem` + an image extension (or .json) in `folder`, if any."""
+    from inpaint_desktop.document.image_io import IMAGE_EXTENSIONS
+
+    extensions = IMAGE_EXTENSIONS if image else (HINTS_EXTENSION,)
+    candidates = [folder / f"{stem}{ext}" for ext in extensions]
+    candidates += [folder / f"{stem}{ext.upper()}" for ext in extensions]
+    for path in candidates:
+        if path.is_file():
+            return path
+    return None
+
+
+def plan(command: str, image: Path, aux: Path | None, output: Path,
+         aux_required: bool) -> list[Item]:
+    """The items of a command: (image, mask or hints, output) for a file or a folder."""
+    aux_word = "mask" if command == "erase" else "hints"
+    if not image.exists():
+        raise CommandError(f"{image}: no such file or folder")
+    if aux is not None and not aux.exists():
+        raise CommandError(f"{aux}: no such file or folder")
+    if image.is_dir():
+        if aux is not None and not aux.is_dir():
+            raise CommandError(f"{aux}: --image is a folder, so --{aux_word} must be a folder")
+        if output.exists() and not output.is_dir():
+            raise CommandError(f"{output}: --image is a folder, so --output must be a folder")
+        images = _image_files(image)
+        if not images:
+            raise CommandError(f"{image}: no images in the folder")
+        try:
+            output.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise CommandError(f"{output}: cannot create the folder "
+                               f"({e.strerror or e})") from None
+        items = []
+        for path in images:
+            found = _find_by_stem(aux, path.stem, command == "erase") if aux else None
+            item = Item(path, found, output / f"{path.stem}.png")
+            if found is None and aux_required:
+                where = f" in {aux}" if aux else ""
+                item.error = f"{path.name}: no {aux_word} named {path.stem}.*{where}"
+            items.append(item)
+    else:
+        if aux is not None and aux.is_dir():
+            found = _find_by_stem(aux, image.stem, command == "erase")
+            if found is None and aux_required:
+                raise CommandError(f"{image.name}: no {aux_word} named {image.stem}.* in {aux}")
+            aux = found
+        if aux is None and aux_required:
+            raise CommandError(f"--{aux_word} is required")
+        out = output / f"{image.stem}.png" if output.is_dir() else output
+        items = [Item(image, aux, out)]
+    _refuse_overwrites(items)
+    return items
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def _refuse_overwrites(items: list[Item]) -> None:
+    """Fail items whose output is an input file, or is another item's output."""
+    inputs = {_file_id(p) for item in items for p in (item.image, item.aux) if p is not None}
+    inputs.discard(None)
+    claimed: dict[str, Path] = {}
+    for item in items:
+        if item.error:
+            continue
+        if _file_id(item.output) in inputs:
+            item.error = (f"{item.output}: the output would overwrite an input file; "
+                          f"choose another output")
+            continue
+        key = os.path.normcase(os.path.abspath(item.output))
+        if key in claimed:
+            item.error = (f"{item.image.name}: {claimed[key].name} already writes "
+                          f"{item.output.name} (two images with the same name)")
+            continue
+        claimed[key] = item.image
+
+
+# --------------------------------------------------------------------------------------------
+# erase and colorize
+
+
+def _load(path: Path):
+    from inpaint_desktop.document.image_io import ImageFileError, load_image
+
+    try:
+        return load_image(path)
+    except ImageFileError as e:
+        raise ItemError(str(e)) from None
+    except MemoryError:
+        raise ItemError(f"cannot open {path.name}: not enough memory") from None
+
+
+def _save(command: str, pixels, item: Item, loaded, started: float) -> None:
+    from inpaint_desktop.document.image_io import ImageFileError, save_image
+
+    try:
+        save_image(pixels, item.output, icc_profile=loaded.icc_profile, exif=loaded.exif)
+    except ImageFileError as e:
+        raise ItemError(str(e)) from None
+    say(command, f"{item.image.name} -> {item.output} ({time.perf_counter() - started:.2f} s)")
+
+
+def _run_items(command: str, items: list[Item], process) -> int:
+    failed = 0
+    for item in items:
+        started = time.perf_counter()
+        try:
+            if item.error:
+                raise ItemError(item.error)
+            process(item, started)
+        except ItemError as e:
+            error(command, str(e))
+            failed += 1
+        except MemoryError:
+            error(command, f"{item.image.name}: not enough memory")
+            failed += 1
+    if len(items) > 1:
+        say(command, f"{len(items) - failed} of {len(items)} written"
+            + (f", {failed} failed" if failed else ""))
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def mask_from_pixels(pixels):
+    """A mask image (any colours) as uint8 H x W: its gray level, white = fill."""
+    import cv2
+
+    return cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
+
+
+def run_erase(args) -> int:
+    from models.engine import Cancelled, InpaintOptions, NothingToDo
+
+    options = {"hd_strategy": args.hd_strategy}
+    if args.margin is not None:
+        options["crop_margin"] = args.margin
+    try:
+        options = InpaintOptions(**options)
+    except ValueError as e:
+        raise CommandError(str(e)) from None
+    engine = _engine("inpaint", args.model, args.device)
+    items = plan("erase", args.image, args.mask, args.output, aux_required=True)
+
+    def process(item: Item, started: float) -> None:
+        loaded = _load(item.image)
+        for note in loaded.notes:
+            say("erase", f"{item.image.name}: {note}")
+        mask = mask_from_pixels(_load(item.aux).pixels)
+        h, w = loaded.pixels.shape[:2]
+        if mask.shape != (h, w):
+            raise ItemError(f"{item.aux.name}: mask is {mask.shape[1]}x{mask.shape[0]} but the "
+                            f"image is {w}x{h}")
+        try:
+            result = engine.inpaint(loaded.pixels, mask, options)
+        except NothingToDo:
+            raise ItemError(f"{item.aux.name}: the mask is empty: nothing to erase") from None
+        except (ValueError, Cancelled, RuntimeError) as e:
+            raise ItemError(f"{item.image.name}: {e}") from None
+        _save("erase", result, item, loaded, started)
+
+    return _run_items("erase", items, process)
+
+
+def run_colorize(args) -> int:
+    from inpaint_desktop.document.hints import HintsError, load_hints
+    from models.engine import Cancelled
+
+    engine = _engine("colorize", args.model, args.device)
+    items = plan("colorize", args.image, args.hints, args.output, aux_required=False)
+
+    def process(item: Item, started: float) -> None:
+        loaded = _load(item.image)
+        for note in loaded.notes:
+            say("colorize", f"{item.image.name}: {note}")
+        h, w = loaded.pixels.shape[:2]
+        hints = []
+        if item.aux is not None:
+            try:
+                hints = load_hints(item.aux, w, h)
+            except HintsError as e:
+                raise ItemError(f"{item.aux.name}: {e}") from None
+            except OSError as e:
+                raise ItemError(f"{item.aux.name}: cannot read it "
+                                f"({e.strerror or e})") from None
+        try:
+            result = engine.colorize(loaded.pixels, hints)
+        except (ValueError, Cancelled, RuntimeError) as e:
+            raise ItemError(f"{item.image.name}: {e}") from None
+        for note in result.notes:
+            say("colorize", f"{item.image.name}: {note}")
+        _save("colorize", result.image, item, loaded, started)
+
+    return _run_items("colorize", items, process)

@@ -1,0 +1,138 @@
+"""Colour hints: parse, validate and save the hints JSON `{"points": [[x, y, "#rrggbb"], ...]}`.
+
+x and y are image pixel coordinates (x to the right, y down, the top-left pixel's centre at
+(0, 0); fractions allowed). Pure Python: no Qt, no numpy. Every problem is a `HintsError`
+(a ValueError) whose text is one line that names what is wrong, for the CLI and dialogs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+PathLike = str | os.PathLike
+
+_HEX = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+class HintsError(ValueError):
+    """Malformed hints JSON, a bad point, or a point outside the image (one-line message)."""
+
+
+class Hint(NamedTuple):
+    """One colour hint: the pixel (x, y) should be the colour rgb (0..255 each)."""
+
+    x: float
+    y: float
+    rgb: tuple[int, int, int]
+
+    @property
+    def hex(self) -> str:
+        return rgb_to_hex(self.rgb)
+
+
+def hex_to_rgb(text: str) -> tuple[int, int, int]:
+    """'#rrggbb' (any case) -> (r, g, b); anything else raises HintsError."""
+    if not isinstance(text, str) or not _HEX.fullmatch(text):
+        raise HintsError(f"colour {text!r} is not of the form \"#rrggbb\"")
+    return int(text[1:3], 16), int(text[3:5], 16), int(text[5:7], 16)
+
+
+def rgb_to_hex(rgb: Sequence[int]) -> str:
+    r, g, b = (int(c) for c in rgb)
+    if not all(0 <= c <= 255 for c in (r, g, b)):
+        raise HintsError(f"colour {tuple(rgb)!r} is not 0..255 RGB")
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def _number(value, what: str) -> float:
+    # bool is an int in Python, but `true` is no coordinate.
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise HintsError(f"{what} {value!r} is not a number")
+    if not math.isfinite(value):
+        raise HintsError(f"{what} {value!r} is not a finite number")
+    return float(value)
+
+
+def parse_hints(text: str) -> list[Hint]:
+    """Hints from the JSON text; raises HintsError (one line) when it is malformed."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise HintsError(f"not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})") \
+            from None
+    except (TypeError, ValueError) as e:  # bytes that are not UTF-8, ...
+        raise HintsError(f"not valid JSON ({e})") from None
+    if not isinstance(data, dict) or "points" not in data:
+        raise HintsError('expected an object {"points": [[x, y, "#rrggbb"], ...]}')
+    points = data["points"]
+    if not isinstance(points, list):
+        raise HintsError('"points" must be a list of [x, y, "#rrggbb"]')
+    hints = []
+    for i, point in enumerate(points, 1):
+        if not isinstance(point, list) or len(point) != 3:
+            raise HintsError(f'point {i}: expected [x, y, "#rrggbb"], got {json.dumps(point)}')
+        try:
+            x = _number(point[0], "x")
+            y = _number(point[1], "y")
+            rgb = hex_to_rgb(point[2])
+        except HintsError as e:
+            raise HintsError(f"point {i}: {e}") from None
+        hints.append(Hint(x, y, rgb))
+    return hints
+
+
+def validate_hints(hints: Iterable[Hint], width: int, height: int) -> list[Hint]:
+    """The hints, unchanged, if all lie inside a width x height image; else HintsError."""
+    hints = list(hints)
+    for i, hint in enumerate(hints, 1):
+        if not (0 <= hint.x < width and 0 <= hint.y < height):
+            raise HintsError(f"point {i} at ({hint.x:g}, {hint.y:g}) is outside the "
+                             f"{width}x{height} image")
+    return hints
+
+
+def load_hints(path: PathLike, width: int | None = None, height: int | None = None
+               ) -> list[Hint]:
+    """Read a hints file; with width and height, also check every point lies in the image.
+
+    Raises HintsError for a malformed file and OSError when it cannot be read.
+    """
+    with open(path, encoding="utf-8") as f:
+        try:
+            text = f.read()
+        except UnicodeDecodeError:
+            raise HintsError("not a text file (not UTF-8)") from None
+    hints = parse_hints(text)
+    if width is not None and height is not None:
+        validate_hints(hints, width, height)
+    return hints
+
+
+def hints_to_json(hints: Iterable[Hint]) -> str:
+    """The JSON text of the hints (whole-number coordinates written as integers)."""
+    points = []
+    for hint in hints:
+        x, y = (int(v) if float(v).is_integer() else float(v) for v in (hint.x, hint.y))
+        points.append([x, y, rgb_to_hex(hint.rgb)])
+    return json.dumps({"points": points}) + "\n"
+
+
+def save_hints(path: PathLike, hints: Iterable[Hint]) -> None:
+    """Write the hints file atomically (a temporary file renamed over `path`)."""
+    path = os.fspath(path)
+    text = hints_to_json(hints)
+    tmp = f"{path}.tmp{os.getpid()}"
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)

@@ -1,0 +1,1 @@
+"""Main window, dock panels and dialogs: wiring only, no image logic."""

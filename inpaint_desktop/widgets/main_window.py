@@ -1,0 +1,457 @@
+"""The main window: wiring of canvas, panels, menus, files and settings. No image logic here."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+)
+
+from inpaint_desktop.canvas.view import CanvasView
+from inpaint_desktop.commands import push_edit
+from inpaint_desktop.document import Document, masking
+from inpaint_desktop.document.image_io import (
+    OPEN_FILTER,
+    ImageFileError,
+    export_document,
+    load_image,
+)
+from inpaint_desktop.document.project import PROJECT_EXTENSION, load_project, save_project
+from inpaint_desktop.settings import settings
+from inpaint_desktop.widgets.history_panel import HistoryPanel
+from inpaint_desktop.widgets.layers_panel import LayersPanel
+from inpaint_desktop.widgets.tool_options import ToolOptionsBar
+
+MAX_RECENT = 10
+TOOLS = (  # name, label, shortcut
+    ("brush", "&Brush", "B"),
+    ("eraser", "&Eraser", "E"),
+    ("lasso", "&Lasso", "L"),
+    ("polygon", "&Polygon lasso", "P"),
+    ("rectangle", "&Rectangle", "M"),
+)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Inpaint Desktop")
+        self.setAcceptDrops(True)
+        self.doc: Document | None = None
+        self.project_path: str | None = None
+        self.last_error: str | None = None  # the last error shown (tests read it)
+        self.undo_stack = QUndoStack(self)
+        # Bound methods, not lambdas: Qt drops them when the window is destroyed, while the
+        # children (stack, canvas) may still emit on their way out.
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
+
+        self.canvas = CanvasView(self)
+        self.setCentralWidget(self.canvas)
+        self.layers_panel = LayersPanel()
+        self.layers_panel.statusMessage.connect(self._show_status)
+        self.history_panel = HistoryPanel()
+        self.history_panel.set_undo_stack(self.undo_stack)
+        self._add_dock("Layers", self.layers_panel, Qt.RightDockWidgetArea)
+        self._add_dock("History", self.history_panel, Qt.RightDockWidgetArea)
+
+        self._make_actions()
+        self._make_menus()
+        self.tool_options = ToolOptionsBar(self.canvas, self)
+        self.addToolBar(Qt.TopToolBarArea, self.tool_options)
+        self._make_status_bar()
+        self._restore_settings()
+        self._update_enabled()
+
+    # --- construction ---------------------------------------------------------------
+    def _add_dock(self, title: str, widget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{title.lower()}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, text: str, slot, shortcut=None, tip: str | None = None,
+                checkable: bool = False) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            keys = shortcut if isinstance(shortcut, list) else [shortcut]
+            action.setShortcuts([QKeySequence(k) for k in keys])
+        if tip:
+            action.setStatusTip(tip)
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        self.addAction(action)  # shortcuts work even when the menu bar is hidden
+        return action
+
+    def _make_actions(self) -> None:
+        a = self._action
+        self.open_action = a("&Open...", self.open_dialog, QKeySequence.Open,
+                             "Open a photo or an .inpaint project")
+        self.save_action = a("&Save project", self.save_project, QKeySequence.Save,
+                             "Save layers and mask as an .inpaint project")
+        self.save_as_action = a("Save project &as...", self.save_project_as,
+                                QKeySequence.SaveAs)
+        self.export_action = a("&Export image...", self.export_dialog, "Ctrl+E",
+                               "Save the flattened picture as PNG or JPEG")
+        self.quit_action = a("&Quit", self.close, QKeySequence.Quit)
+
+        self.undo_action = a("&Undo", self.undo, QKeySequence.Undo)
+        self.redo_action = a("&Redo", self.redo, ["Ctrl+Shift+Z", "Ctrl+Y"])
+        st = self.undo_stack
+        st.canUndoChanged.connect(self.undo_action.setEnabled)
+        st.canRedoChanged.connect(self.redo_action.setEnabled)
+        st.undoTextChanged.connect(self._on_undo_text)
+        st.redoTextChanged.connect(self._on_redo_text)
+        self.undo_action.setEnabled(False)
+        self.redo_action.setEnabled(False)
+
+        self.tool_group = QActionGroup(self)
+        self.tool_actions: dict[str, QAction] = {}
+        for name, label, key in TOOLS:
+            act = a(label, lambda _=False, n=name: self.canvas.set_tool(n), key, checkable=True)
+            self.tool_group.addAction(act)
+            self.tool_actions[name] = act
+        self.canvas.toolChanged.connect(self._on_tool_changed)
+        self.tool_actions[self.canvas.tool_name()].setChecked(True)
+        self.grow_brush_action = a("Larger brush", self.canvas.grow_brush, "]")
+        self.shrink_brush_action = a("Smaller brush", self.canvas.shrink_brush, "[")
+
+        self.clear_mask_action = a("&Clear mask", lambda: self.mask_op(masking.clear),
+                                   "Ctrl+D")
+        self.select_all_action = a("Mask &everything", lambda: self.mask_op(masking.select_all),
+                                   QKeySequence.SelectAll)
+        self.invert_action = a("&Invert mask", lambda: self.mask_op(masking.invert),
+                               "Ctrl+Shift+I")
+        self.grow_action = a("&Grow mask...", lambda: self._ask_mask_px("Grow", 1))
+        self.shrink_action = a("&Shrink mask...", lambda: self._ask_mask_px("Shrink", -1))
+        self.feather_action = a("&Feather mask...", self._ask_feather)
+        self.show_mask_action = a("&Show mask", self.canvas.set_mask_visible, "H",
+                                  checkable=True)
+        self.show_mask_action.setChecked(True)
+
+        self.zoom_in_action = a("Zoom &in", self.canvas.zoom_in, ["Ctrl++", "Ctrl+="])
+        self.zoom_out_action = a("Zoom &out", self.canvas.zoom_out, "Ctrl+-")
+        self.fit_action = a("&Fit to window", self.canvas.fit_to_window, "Ctrl+0")
+        self.actual_size_action = a("&Actual size (100 %)", self.canvas.actual_size, "Ctrl+1")
+
+    def _make_menus(self) -> None:
+        bar = self.menuBar()
+        m = bar.addMenu("&File")
+        m.addAction(self.open_action)
+        self.recent_menu = m.addMenu("Open &recent")
+        m.addSeparator()
+        m.addActions([self.save_action, self.save_as_action, self.export_action])
+        m.addSeparator()
+        m.addAction(self.quit_action)
+
+        m = bar.addMenu("&Edit")
+        m.addActions([self.undo_action, self.redo_action])
+
+        m = bar.addMenu("&Tools")
+        m.addActions(list(self.tool_actions.values()))
+        m.addSeparator()
+        m.addActions([self.grow_brush_action, self.shrink_brush_action])
+
+        m = bar.addMenu("&Mask")
+        m.addActions([self.clear_mask_action, self.select_all_action, self.invert_action])
+        m.addSeparator()
+        m.addActions([self.grow_action, self.shrink_action, self.feather_action])
+        m.addSeparator()
+        m.addAction(self.show_mask_action)
+
+        m = bar.addMenu("&Layer")
+        m.addActions(self.layers_panel.layer_actions())
+
+        m = bar.addMenu("&View")
+        m.addActions([self.zoom_in_action, self.zoom_out_action, self.fit_action,
+                      self.actual_size_action])
+        m.addSeparator()
+        for dock in self.findChildren(QDockWidget):
+            m.addAction(dock.toggleViewAction())
+
+        toolbar = self.addToolBar("Tools")
+        toolbar.setObjectName("tools")
+        toolbar.addActions([self.open_action, self.save_action, self.export_action])
+        toolbar.addSeparator()
+        toolbar.addActions([self.undo_action, self.redo_action])
+        toolbar.addSeparator()
+        toolbar.addActions(list(self.tool_actions.values()))
+        toolbar.addSeparator()
+        toolbar.addAction(self.show_mask_action)
+
+    def _make_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.pos_label = QLabel()
+        self.size_label = QLabel()
+        self.zoom_label = QLabel()
+        for w in (self.pos_label, self.size_label, self.zoom_label):
+            sb.addPermanentWidget(w)
+        self.canvas.zoomChanged.connect(self._on_zoom_changed)
+        self.canvas.cursorMoved.connect(self._on_cursor_moved)
+
+    def _show_status(self, message: str) -> None:
+        self.statusBar().showMessage(message, 5000)
+
+    def _on_undo_text(self, text: str) -> None:
+        self.undo_action.setText(f"&Undo {text}".strip())
+
+    def _on_redo_text(self, text: str) -> None:
+        self.redo_action.setText(f"&Redo {text}".strip())
+
+    def undo(self) -> None:
+        self._finish_tool()
+        self.undo_stack.undo()
+
+    def redo(self) -> None:
+        self._finish_tool()
+        self.undo_stack.redo()
+
+    def _finish_tool(self) -> None:
+        """Undo in the middle of a drag first ends the stroke, so it becomes its own step."""
+        tool = self.canvas.tool()
+        if tool is not None and tool.active:
+            tool.finish()
+
+    def _on_tool_changed(self, name: str) -> None:
+        self.tool_actions[name].setChecked(True)
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        self.setWindowModified(not clean)
+
+    def _on_zoom_changed(self, zoom: float) -> None:
+        self.zoom_label.setText(f"{zoom * 100:.0f} %")
+
+    def _on_cursor_moved(self, pos) -> None:
+        self.pos_label.setText("" if pos is None else f"{pos[0]}, {pos[1]}")
+
+    # --- settings -----------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        s = settings()
+        geometry = s.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 820)
+        state = s.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        self._rebuild_recent_menu()
+
+    def _save_settings(self) -> None:
+        s = settings()
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+
+    def recent_files(self) -> list[str]:
+        value = settings().value("recent", [])
+        if isinstance(value, str):  # QSettings returns a lone string for a 1-item list
+            value = [value]
+        return [p for p in (value or []) if isinstance(p, str)]
+
+    def _remember_recent(self, path: str) -> None:
+        path = os.path.abspath(path)
+        recent = [path] + [p for p in self.recent_files() if p != path]
+        settings().setValue("recent", recent[:MAX_RECENT])
+        self._rebuild_recent_menu()
+
+    def _rebuild_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_files()
+        for path in recent:
+            act = self.recent_menu.addAction(Path(path).name)
+            act.setStatusTip(path)
+            act.triggered.connect(lambda _=False, p=path: self.open_path(p))
+        self.recent_menu.setEnabled(bool(recent))
+
+    # --- documents and files ------------------------------------------------------------
+    def set_document(self, doc: Document | None, project_path: str | None = None) -> None:
+        self.undo_stack.clear()
+        self.doc = doc
+        self.project_path = project_path
+        self.canvas.set_document(doc, self.undo_stack)
+        self.layers_panel.set_document(doc, self.undo_stack)
+        shown = project_path or (doc.source_path if doc else None)
+        self.setWindowFilePath(shown or "")
+        self.setWindowTitle(f"{Path(shown).name if shown else 'Untitled'}[*] - Inpaint Desktop"
+                            if doc else "Inpaint Desktop")
+        self.setWindowModified(False)
+        self.size_label.setText(f"{doc.width} × {doc.height}" if doc else "")
+        self._update_enabled()
+
+    def _update_enabled(self) -> None:
+        has = self.doc is not None
+        for act in (self.save_action, self.save_as_action, self.export_action,
+                    self.clear_mask_action, self.select_all_action, self.invert_action,
+                    self.grow_action, self.shrink_action, self.feather_action):
+            act.setEnabled(has)
+
+    def open_dialog(self) -> None:
+        start = os.path.dirname(self.recent_files()[0]) if self.recent_files() else ""
+        filt = f"{OPEN_FILTER};;Projects (*{PROJECT_EXTENSION});;All files (*)"
+        path, _ = QFileDialog.getOpenFileName(self, "Open", start, filt)
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str) -> bool:
+        """Open an image or a project; on failure say why and keep the current work."""
+        if not self.confirm_discard():
+            return False
+        self.statusBar().showMessage(f"Opening {Path(path).name}...")
+        QApplication.setOverrideCursor(Qt.WaitCursor)
+        try:
+            notes: list[str] = []
+            if path.lower().endswith(PROJECT_EXTENSION):
+                doc, project = load_project(path), path
+            else:
+                loaded = load_image(path)
+                doc = Document.from_image(loaded.pixels, source_path=os.path.abspath(path),
+                                          icc_profile=loaded.icc_profile)
+                project, notes = None, loaded.notes
+        except ImageFileError as e:
+            self.report_error(str(e))
+            return False
+        except MemoryError:
+            self.report_error(f"cannot open {Path(path).name}: not enough memory")
+            return False
+        finally:
+            QApplication.restoreOverrideCursor()
+        self.set_document(doc, project)
+        self.canvas.setFocus()
+        self._remember_recent(path)
+        message = f"Opened {Path(path).name}"
+        self.statusBar().showMessage("; ".join([message] + notes), 10000)
+        return True
+
+    def save_project(self) -> bool:
+        if self.doc is None:
+            return False
+        if self.project_path is None:
+            return self.save_project_as()
+        return self._save_project_to(self.project_path)
+
+    def save_project_as(self) -> bool:
+        if self.doc is None:
+            return False
+        base = self.project_path or self.doc.source_path or "untitled"
+        default = str(Path(base).with_suffix(PROJECT_EXTENSION))
+        path, _ = QFileDialog.getSaveFileName(self, "Save project", default,
+                                              f"Projects (*{PROJECT_EXTENSION})")
+        if not path:
+            return False
+        if not path.lower().endswith(PROJECT_EXTENSION):
+            path += PROJECT_EXTENSION
+        return self._save_project_to(path)
+
+    def _save_project_to(self, path: str) -> bool:
+        try:
+            save_project(self.doc, path)
+        except ImageFileError as e:
+            self.report_error(str(e))
+            return False
+        self.project_path = path
+        self.undo_stack.setClean()
+        self.setWindowFilePath(path)
+        self.setWindowTitle(f"{Path(path).name}[*] - Inpaint Desktop")
+        self._remember_recent(path)
+        self.statusBar().showMessage(f"Saved {Path(path).name}", 5000)
+        return True
+
+    def export_dialog(self) -> None:
+        if self.doc is None:
+            return
+        src = Path(self.doc.source_path or self.project_path or "untitled.png")
+        suffix = ".jpg" if src.suffix.lower() in (".jpg", ".jpeg") else ".png"
+        default = str(src.with_name(f"{src.stem}-edited{suffix}"))
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export image", default, "PNG image (*.png);;JPEG image (*.jpg *.jpeg)")
+        if not path:
+            return
+        quality = 92
+        if path.lower().endswith((".jpg", ".jpeg")):
+            quality, ok = QInputDialog.getInt(self, "JPEG quality", "Quality (1-100):",
+                                              int(settings().value("export/quality", 92)),
+                                              1, 100)
+            if not ok:
+                return
+            settings().setValue("export/quality", quality)
+        self.export_to(path, quality)
+
+    def export_to(self, path: str, quality: int = 92) -> bool:
+        try:
+            export_document(self.doc, path, quality=quality)
+        except ImageFileError as e:
+            self.report_error(str(e))
+            return False
+        self.statusBar().showMessage(f"Exported {Path(path).name}", 5000)
+        return True
+
+    def confirm_discard(self) -> bool:
+        """True when it is fine to replace the current document (saved or discarded)."""
+        if self.doc is None or self.undo_stack.isClean():
+            return True
+        answer = self.ask_save_changes()
+        if answer == QMessageBox.Save:
+            return self.save_project()
+        return answer == QMessageBox.Discard
+
+    def ask_save_changes(self):
+        name = Path(self.project_path or self.doc.source_path or "Untitled").name
+        return QMessageBox.question(
+            self, "Unsaved changes", f"Save the changes to {name} as a project?",
+            QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save)
+
+    def report_error(self, message: str) -> None:
+        """Show a one-line error without blocking (the window stays usable)."""
+        self.last_error = message
+        self.statusBar().showMessage(message, 15000)
+        box = QMessageBox(QMessageBox.Warning, "Inpaint Desktop", message, QMessageBox.Ok, self)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.open()
+
+    # --- mask operations ------------------------------------------------------------
+    def mask_op(self, op, *args) -> bool:
+        if self.doc is None:
+            return False
+        if not push_edit(self.undo_stack, self.doc, op(self.doc, *args)):
+            self.statusBar().showMessage("The mask is unchanged", 3000)
+            return False
+        return True
+
+    def _ask_mask_px(self, verb: str, sign: int) -> None:
+        px, ok = QInputDialog.getInt(self, f"{verb} mask", "Pixels:", 8, 1, 500)
+        if ok:
+            self.mask_op(masking.grow, sign * px)
+
+    def _ask_feather(self) -> None:
+        px, ok = QInputDialog.getInt(self, "Feather mask", "Radius (pixels):", 8, 1, 500)
+        if ok:
+            self.mask_op(masking.feather, px)
+
+    # --- window events ---------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if files:
+            event.acceptProposedAction()
+            # Open after the drop returns, so the drag source is not kept waiting.
+            QTimer.singleShot(0, lambda: self.open_path(files[0]))
+
+    def closeEvent(self, event) -> None:
+        if not self.confirm_discard():
+            event.ignore()
+            return
+        self._save_settings()
+        event.accept()

@@ -1,0 +1,597 @@
+"""The engine interface every inpainting and colorization model implements, and the registry.
+
+An engine is a plain object with a small public method that does all the checking and the
+high-resolution work, and a `_predict` that a model implements:
+
+    engine = get_inpainter("telea")            # or get_inpainter() for the default
+    result = engine.inpaint(image, mask, InpaintOptions(), cancel=token, progress=report)
+
+    colorizer = get_colorizer()
+    result = colorizer.colorize(image, hints, ColorizeOptions())
+    result.image, result.notes
+
+Conventions (design.md): images are uint8 H x W x 3 RGB, masks uint8 H x W with 255 = fill.
+`Inpainter.inpaint` keeps every pixel where the mask is 0 bit-identical, through the single
+`models.compositing.composite` step. An empty mask raises `NothingToDo` (the caller has the
+image already, and can tell the user "nothing to erase" instead of showing a copy as a
+result). A cancelled job raises `Cancelled`. Bad input raises `ValueError` with a one-line
+message that can be shown to the user as it is.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import cv2
+import numpy as np
+
+from . import hd
+from .compositing import composite
+
+ProgressFn = Callable[[float, str], None]  # fraction in [0, 1], a short message
+
+INPAINT, COLORIZE = "inpaint", "colorize"
+NOTE_FROM_LUMINANCE = "already in colour: colorized from its luminance"
+NOTE_NO_HINTS = "no colour hints: the result is the gray image (this engine needs hints)"
+
+
+class Cancelled(Exception):
+    """The job's cancel token was set; raised between crops, tiles or solver iterations."""
+
+
+class NothingToDo(Exception):
+    """The request has nothing to change (an empty mask). The message says so."""
+
+
+class UnknownModel(KeyError):
+    """No engine of that name is registered. `str()` lists the available names."""
+
+    def __init__(self, name: str, kind: str, available: Sequence[str]):
+        super().__init__(name)
+        self.name, self.kind, self.available = name, kind, list(available)
+
+    def __str__(self) -> str:
+        names = ", ".join(self.available) or "none"
+        return f"unknown {self.kind} model {self.name!r} (available: {names})"
+
+
+class CancelToken:
+    """A thread-safe flag: the GUI calls `cancel()`, the engine calls `check()`."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def check(self) -> None:
+        if self._event.is_set():
+            raise Cancelled("cancelled")
+
+
+def _no_progress(fraction: float, message: str) -> None:
+    pass
+
+
+def _check_image(image: np.ndarray, what: str = "image") -> None:
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 \
+            or image.shape[2] != 3 or image.shape[0] == 0 or image.shape[1] == 0:
+        shape = getattr(image, "shape", None)
+        dtype = getattr(image, "dtype", type(image).__name__)
+        raise ValueError(f"{what} must be an H x W x 3 uint8 RGB array, got shape {shape} "
+                         f"and dtype {dtype}")
+
+
+# --------------------------------------------------------------------------------------------
+# Inpainting
+
+
+@dataclass(frozen=True)
+class InpaintOptions:
+    """How a high-resolution photo is handled (design.md, "High resolution").
+
+    - "crop" (default): each mask region gets its own box grown by `crop_margin` pixels of
+      context; the box is resized down to the engine's working size if larger, inpainted,
+      resized back and pasted.
+    - "resize": the whole photo is resized so its long side is at most `resize_limit`,
+      inpainted, and the result is resized back (only the hole is taken from it).
+    - "original": the whole photo at its own resolution.
+    """
+
+    hd_strategy: str = hd.CROP
+    crop_margin: int = 128
+    resize_limit: int = 1280
+
+    def __post_init__(self) -> None:
+        if self.hd_strategy not in hd.HD_STRATEGIES:
+            raise ValueError(f"unknown HD strategy {self.hd_strategy!r} "
+                             f"(choose from {', '.join(hd.HD_STRATEGIES)})")
+        if self.crop_margin < 0:
+            raise ValueError(f"crop margin must be >= 0, got {self.crop_margin}")
+        if self.resize_limit < 8:
+            raise ValueError(f"resize limit must be >= 8, got {self.resize_limit}")
+
+
+class Inpainter:
+    """Base class of inpainting engines. Subclasses set the metadata and implement `_predict`.
+
+    `_predict(image, hole)` gets an RGB uint8 image whose sides are multiples of
+    `pad_multiple` and a binary hole mask (0/255, the same size), and returns the filled
+    RGB uint8 image of that size. It only needs to be good inside the hole: everything else
+    is taken from the input by the compositing step.
+    """
+
+    name: str = ""
+    label: str = ""
+    description: str = ""
+    working_size: int | None = None  # long side the model works at best; None = any size
+    pad_multiple: int = 1
+    uses_device: bool = False  # True for torch engines (they get a resolved device)
+
+    def __init__(self, device: str = "cpu") -> None:
+        self.device = device
+
+    # The public entry point -------------------------------------------------------------
+    def inpaint(self, image: np.ndarray, mask: np.ndarray, options: InpaintOptions | None = None,
+                cancel: CancelToken | None = None,
+                progress: ProgressFn | None = None) -> np.ndarray:
+        """Fill the masked pixels of `image`; returns a new image, the input is not changed.
+
+        Raises ValueError for bad input, NothingToDo for an empty mask, Cancelled when
+        `cancel` is set (checked between crops).
+        """
+        options = options or InpaintOptions()
+        cancel = cancel or CancelToken()
+        progress = progress or _no_progress
+        _check_image(image)
+        mask = self._check_mask(mask, image)
+        bbox = hd.mask_bbox(mask)
+        if bbox is None:
+            raise NothingToDo("mask is empty: nothing to erase")
+        # A model needs a binary hole: > 127 is the hole. A faint mask (no pixel above 127)
+        # still means "change these pixels a little", so then every non-zero pixel is a hole.
+        x0, y0, x1, y1 = bbox
+        threshold = 127 if np.any(mask[y0:y1, x0:x1] > 127) else 0
+        cancel.check()
+        if options.hd_strategy == hd.CROP:
+            canvas, box = self._inpaint_crops(image, mask, threshold, bbox, options, cancel,
+                                              progress)
+        else:
+            hole = _binary(mask, threshold)
+            progress(0.0, f"{self.label or self.name}: inpainting")
+            h, w = image.shape[:2]
+            if options.hd_strategy == hd.RESIZE:
+                sw, sh = hd.fit_size(w, h, options.resize_limit)
+            else:
+                sw, sh = w, h
+            small = hd.resize_image(image, sw, sh)
+            pred = self._run_model(small, hd.resize_hole(hole, sw, sh), fit_working_size=False)
+            cancel.check()
+            canvas, box = hd.resize_image(pred, w, h)[y0:y1, x0:x1], bbox
+        result = composite(image, mask, canvas, box)
+        progress(1.0, "done")
+        return result
+
+    # Steps ------------------------------------------------------------------------------
+    @staticmethod
+    def _check_mask(mask: np.ndarray, image: np.ndarray) -> np.ndarray:
+        if isinstance(mask, np.ndarray) and mask.ndim == 3 and mask.shape[2] == 1:
+            mask = mask[:, :, 0]
+        if not isinstance(mask, np.ndarray) or mask.ndim != 2 or mask.dtype != np.uint8:
+            shape = getattr(mask, "shape", None)
+            dtype = getattr(mask, "dtype", type(mask).__name__)
+            raise ValueError(f"mask must be an H x W uint8 array, got shape {shape} "
+                             f"and dtype {dtype}")
+        h, w = image.shape[:2]
+        if mask.shape != (h, w):
+            raise ValueError(f"mask is {mask.shape[1]}x{mask.shape[0]} but the image is {w}x{h}")
+        return mask
+
+    def _inpaint_crops(self, image, mask, threshold, bbox, options, cancel, progress):
+        """Crop strategy: returns the prediction over the mask's bbox, and that bbox."""
+        h, w = image.shape[:2]
+        regions = hd.find_regions(mask)
+        x0, y0, x1, y1 = bbox
+        canvas = image[y0:y1, x0:x1].copy()
+        n = len(regions.regions)
+        for i, region in enumerate(regions.regions):
+            cancel.check()
+            progress(i / n, f"{self.label or self.name}: region {i + 1} of {n}")
+            cx0, cy0, cx1, cy1 = hd.grow_box(region.box, options.crop_margin, w, h)
+            pred = self._run_model(image[cy0:cy1, cx0:cx1],
+                                   _binary(mask[cy0:cy1, cx0:cx1], threshold),
+                                   fit_working_size=True)
+            # Paste this region's pixels only (a neighbouring region inside the margin was
+            # a hole here too, and gets its own crop with its own context).
+            px0, py0, px1, py1 = max(cx0, x0), max(cy0, y0), min(cx1, x1), min(cy1, y1)
+            sel = regions.pixels(region, (px0, py0, px1, py1), mask)
+            target = canvas[py0 - y0:py1 - y0, px0 - x0:px1 - x0]
+            target[sel] = pred[py0 - cy0:py1 - cy0, px0 - cx0:px1 - cx0][sel]
+        cancel.check()
+        return canvas, bbox
+
+    def _run_model(self, image: np.ndarray, hole: np.ndarray,
+                   fit_working_size: bool) -> np.ndarray:
+        """Resize to the working size (crop strategy), pad, predict, unpad, resize back."""
+        h, w = image.shape[:2]
+        sw, sh = w, h
+        if fit_working_size and self.working_size:
+            sw, sh = hd.fit_size(w, h, self.working_size)
+        small, small_hole = hd.resize_image(image, sw, sh), hd.resize_hole(hole, sw, sh)
+        padded = hd.pad_to_multiple(np.ascontiguousarray(small), self.pad_multiple)
+        padded_hole = hd.pad_to_multiple(np.ascontiguousarray(small_hole), self.pad_multiple)
+        pred = self._predict(padded, padded_hole)
+        if not isinstance(pred, np.ndarray) or pred.shape != padded.shape \
+                or pred.dtype != np.uint8:
+            raise RuntimeError(f"{self.name}: _predict returned {getattr(pred, 'shape', None)} "
+                               f"{getattr(pred, 'dtype', None)}, expected {padded.shape} uint8")
+        pred = hd.unpad(pred, sh, sw)
+        return hd.resize_image(np.ascontiguousarray(pred), w, h)
+
+    def _predict(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+def _binary(mask: np.ndarray, threshold: int) -> np.ndarray:
+    """0/255 hole mask: the pixels of `mask` above `threshold`."""
+    return np.where(mask > threshold, 255, 0).astype(np.uint8)
+
+
+# --------------------------------------------------------------------------------------------
+# Colorization
+
+
+class Hint(NamedTuple):
+    """A colour hint in image pixel coordinates: x to the right, y down, rgb 0..255."""
+
+    x: float
+    y: float
+    rgb: tuple[int, int, int]
+
+
+class ChromaHint(NamedTuple):
+    """A hint as a colorizer's `_predict` gets it: working-resolution pixels, Lab chroma."""
+
+    x: float
+    y: float
+    a: float
+    b: float
+
+
+@dataclass(frozen=True)
+class ColorizeOptions:
+    """`working_size`: long side (pixels) at which chroma is predicted; None = the engine's."""
+
+    working_size: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.working_size is not None and self.working_size < 8:
+            raise ValueError(f"working size must be >= 8, got {self.working_size}")
+
+
+@dataclass
+class ColorizeResult:
+    """The colorized image and notes for the user (e.g. NOTE_FROM_LUMINANCE)."""
+
+    image: np.ndarray
+    notes: list[str] = field(default_factory=list)
+
+
+def is_colour(image: np.ndarray, tolerance: int = 8, fraction: float = 0.005) -> bool:
+    """True when more than `fraction` of the pixels have channels differing by > tolerance.
+
+    JPEG noise in a gray scan saved as RGB stays below the tolerance.
+    """
+    step = max(1, int(np.sqrt(image.shape[0] * image.shape[1] / 250_000)))
+    sample = image[::step, ::step].astype(np.int16)
+    spread = sample.max(axis=2) - sample.min(axis=2)
+    return float(np.mean(spread > tolerance)) > fraction
+
+
+def rgb_to_lab(image: np.ndarray) -> np.ndarray:
+    """uint8 RGB -> float32 Lab (L in [0, 100], ab about [-110, 110])."""
+    return cv2.cvtColor(image.astype(np.float32) * np.float32(1 / 255), cv2.COLOR_RGB2Lab)
+
+
+_GRAY_LIGHTNESS: np.ndarray | None = None
+
+
+def lightness(image: np.ndarray) -> np.ndarray:
+    """CIE L (float32 H x W, [0, 100]) of a uint8 RGB image, as cv2's float Lab gives it.
+
+    A gray image (all channels equal, the usual scan) goes through a 256-entry table, which
+    is several times faster than the full conversion on a 12 MP photo.
+    """
+    global _GRAY_LIGHTNESS
+    red = cv2.extractChannel(image, 0)
+    if np.array_equal(red, cv2.extractChannel(image, 1)) \
+            and np.array_equal(red, cv2.extractChannel(image, 2)):
+        if _GRAY_LIGHTNESS is None:
+            levels = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2)
+            _GRAY_LIGHTNESS = np.ascontiguousarray(rgb_to_lab(levels)[:, :, 0])
+        return cv2.LUT(red, _GRAY_LIGHTNESS)
+    return rgb_to_lab(image)[:, :, 0].copy()
+
+
+def lab_to_rgb(luma: np.ndarray, ab: np.ndarray) -> np.ndarray:
+    """float32 L (H x W) and ab (H x W x 2) -> uint8 RGB, rounded.
+
+    Where L and ab make a colour outside sRGB, the chroma is shrunk (hue and L kept) until
+    it fits, rather than clipping each channel, which would change the luminance and hue.
+    """
+    lab = cv2.merge([luma.astype(np.float32), ab[:, :, 0].astype(np.float32),
+                     ab[:, :, 1].astype(np.float32)])
+    rgb = cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)  # clips to [0, 1] by itself
+    outside = _outside_gamut(lab, rgb)
+    if outside.any():
+        ys, xs = np.nonzero(outside)
+        rgb[ys, xs] = _fit_gamut(lab[ys, xs])
+    return cv2.convertScaleAbs(rgb, alpha=255.0)
+
+
+_GAMUT_TOLERANCE = (0.3, 1.0, 1.0)  # L, a, b: above float round-trip noise
+
+
+def _outside_gamut(lab: np.ndarray, rgb: np.ndarray) -> np.ndarray:
+    """Where cv2 had to clip: the clipped RGB no longer converts back to the same Lab."""
+    diff = cv2.absdiff(cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab), lab)
+    return cv2.inRange(diff, (0, 0, 0), _GAMUT_TOLERANCE) == 0
+
+
+def _fit_gamut(lab: np.ndarray, steps: int = 10) -> np.ndarray:
+    """RGB of Lab colours (N x 3) with ab scaled down by bisection until inside sRGB."""
+    lab = np.ascontiguousarray(lab.reshape(-1, 1, 3))
+    lo = np.zeros((len(lab), 1, 1), np.float32)  # ab x 0 (gray) is always inside
+    hi = np.ones_like(lo)
+    scaled = lab.copy()
+    for _ in range(steps):
+        mid = (lo + hi) / 2
+        scaled[:, :, 1:] = lab[:, :, 1:] * mid
+        inside = ~_outside_gamut(scaled, cv2.cvtColor(scaled, cv2.COLOR_Lab2RGB))
+        lo = np.where(inside[:, :, None], mid, lo)
+        hi = np.where(inside[:, :, None], hi, mid)
+    scaled[:, :, 1:] = lab[:, :, 1:] * lo
+    return cv2.cvtColor(scaled, cv2.COLOR_Lab2RGB).reshape(-1, 3)
+
+
+class Colorizer:
+    """Base class of colorization engines. Subclasses set the metadata and `_predict`.
+
+    `colorize` takes the luminance of the image at full resolution, shrinks it so its long
+    side is at most the working size, asks `_predict(lightness, hints, cancel, progress)` for
+    the chroma (ab, float32 h x w x 2) at that size, upsamples the chroma bilinearly and puts
+    it onto the full-resolution luminance. So the output's L is the input's L (up to uint8
+    rounding) and all detail comes from the original scan.
+    """
+
+    name: str = ""
+    label: str = ""
+    description: str = ""
+    working_size: int = 256
+    pad_multiple: int = 1
+    needs_hints: bool = False  # True: without hints the result is the gray image
+    uses_device: bool = False
+
+    def __init__(self, device: str = "cpu") -> None:
+        self.device = device
+
+    def colorize(self, image: np.ndarray, hints: Sequence = (),
+                 options: ColorizeOptions | None = None, cancel: CancelToken | None = None,
+                 progress: ProgressFn | None = None) -> ColorizeResult:
+        """Colorize `image` (RGB uint8; a colour image is colorized from its luminance).
+
+        `hints` are (x, y, (r, g, b)) in image pixels (e.g. `Hint`); one outside the image
+        raises ValueError. Returns a ColorizeResult with the image and notes for the user.
+        """
+        options = options or ColorizeOptions()
+        cancel = cancel or CancelToken()
+        progress = progress or _no_progress
+        if isinstance(image, np.ndarray) and image.ndim == 2 and image.dtype == np.uint8:
+            image = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+        _check_image(image)
+        h, w = image.shape[:2]
+        hints = [self._check_hint(i, hint, w, h) for i, hint in enumerate(hints)]
+        notes = []
+        if is_colour(image):
+            notes.append(NOTE_FROM_LUMINANCE)
+        cancel.check()
+        progress(0.0, f"{self.label or self.name}: luminance")
+        luma = lightness(image)
+        if self.needs_hints and not hints:
+            notes.append(NOTE_NO_HINTS)
+            ab = np.zeros((h, w, 2), np.float32)
+            progress(1.0, "done")
+            return ColorizeResult(lab_to_rgb(luma, ab), notes)
+        size = options.working_size or self.working_size
+        sw, sh = hd.fit_size(w, h, size)
+        small_l = luma if (sw, sh) == (w, h) else cv2.resize(
+            luma, (sw, sh), interpolation=cv2.INTER_AREA)
+        sx, sy = sw / w, sh / h
+        chroma_hints = []
+        for x, y, rgb in hints:
+            lab = rgb_to_lab(np.array([[rgb]], dtype=np.uint8))[0, 0]
+            chroma_hints.append(ChromaHint(min((x + 0.5) * sx - 0.5, sw - 1.0),
+                                           min((y + 0.5) * sy - 0.5, sh - 1.0),
+                                           float(lab[1]), float(lab[2])))
+        padded = hd.pad_to_multiple(small_l, self.pad_multiple)
+        ab = self._predict(padded, chroma_hints, cancel, progress)
+        if not isinstance(ab, np.ndarray) or ab.shape != padded.shape + (2,):
+            raise RuntimeError(f"{self.name}: _predict returned {getattr(ab, 'shape', None)}, "
+                               f"expected {padded.shape + (2,)}")
+        ab = np.ascontiguousarray(hd.unpad(ab, sh, sw), dtype=np.float32)
+        cancel.check()
+        progress(0.9, f"{self.label or self.name}: full resolution")
+        if (sw, sh) != (w, h):
+            ab = cv2.resize(ab, (w, h), interpolation=cv2.INTER_LINEAR)
+        result = lab_to_rgb(luma, ab)
+        progress(1.0, "done")
+        return ColorizeResult(result, notes)
+
+    @staticmethod
+    def _check_hint(index: int, hint, width: int, height: int) -> Hint:
+        try:
+            x, y, rgb = hint
+            x, y = float(x), float(y)
+            r, g, b = (int(c) for c in rgb)
+        except (TypeError, ValueError):
+            raise ValueError(f"hint {index + 1}: expected (x, y, (r, g, b)), got {hint!r}") \
+                from None
+        if not (0 <= x < width and 0 <= y < height):
+            raise ValueError(f"hint {index + 1} at ({x:g}, {y:g}) is outside the "
+                             f"{width}x{height} image")
+        if not all(0 <= c <= 255 for c in (r, g, b)):
+            raise ValueError(f"hint {index + 1}: colour {rgb!r} is not 0..255 RGB")
+        return Hint(x, y, (r, g, b))
+
+    def _predict(self, lightness: np.ndarray, hints: list[ChromaHint], cancel: CancelToken,
+                 progress: ProgressFn) -> np.ndarray:
+        raise NotImplementedError
+
+
+# --------------------------------------------------------------------------------------------
+# Registry
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What the registry knows of an engine without building it.
+
+    `factory(device)` builds it; `priority` orders the list and picks the default (the
+    highest wins: classical engines use 0 and below, learned models will use more).
+    """
+
+    name: str
+    kind: str  # INPAINT or COLORIZE
+    label: str
+    description: str
+    factory: Callable[[str], Inpainter | Colorizer]
+    priority: int = 0
+    uses_device: bool = False
+
+
+_REGISTRY: dict[str, dict[str, EngineInfo]] = {INPAINT: {}, COLORIZE: {}}
+
+
+def register(cls=None, *, priority: int = 0):
+    """Register an Inpainter or Colorizer subclass by its `name` (usable as a decorator).
+
+    `@register` or `@register(priority=10)`. Registering a name again replaces it.
+    """
+
+    def do(cls):
+        if issubclass(cls, Inpainter):
+            kind = INPAINT
+        elif issubclass(cls, Colorizer):
+            kind = COLORIZE
+        else:
+            raise TypeError(f"{cls!r} is neither an Inpainter nor a Colorizer")
+        if not cls.name:
+            raise ValueError(f"{cls.__name__} has no name")
+        register_info(EngineInfo(cls.name, kind, cls.label or cls.name, cls.description, cls,
+                                 priority, cls.uses_device))
+        return cls
+
+    return do(cls) if cls is not None else do
+
+
+def register_info(info: EngineInfo) -> None:
+    """Register an engine built by a factory (e.g. one weights file of a learned model)."""
+    if info.kind not in _REGISTRY:
+        raise ValueError(f"unknown engine kind {info.kind!r}")
+    _REGISTRY[info.kind][info.name] = info
+
+
+def unregister(name: str) -> None:
+    for engines in _REGISTRY.values():
+        engines.pop(name, None)
+
+
+def _sorted(kind: str) -> list[EngineInfo]:
+    return sorted(_REGISTRY[kind].values(), key=lambda info: (-info.priority, info.name))
+
+
+def inpainters() -> list[EngineInfo]:
+    """Registered inpainting engines, the default first."""
+    return _sorted(INPAINT)
+
+
+def colorizers() -> list[EngineInfo]:
+    """Registered colorization engines, the default first."""
+    return _sorted(COLORIZE)
+
+
+def default_inpainter() -> str:
+    """Name of the default inpainting engine (the highest priority)."""
+    return _default(INPAINT)
+
+
+def default_colorizer() -> str:
+    """Name of the default colorization engine (the highest priority)."""
+    return _default(COLORIZE)
+
+
+def _default(kind: str) -> str:
+    engines = _sorted(kind)
+    if not engines:
+        raise UnknownModel("(default)", kind, [])
+    return engines[0].name
+
+
+def engine_info(kind: str, name: str | None = None) -> EngineInfo:
+    """The registry entry of `name` (None = the default); unknown -> UnknownModel."""
+    name = name or _default(kind)
+    try:
+        return _REGISTRY[kind][name]
+    except KeyError:
+        raise UnknownModel(name, kind, [info.name for info in _sorted(kind)]) from None
+
+
+def get_inpainter(name: str | None = None, device: str = "auto") -> Inpainter:
+    """Build the inpainter `name` (None = default) on `device` (see `select_device`).
+
+    Engines that do not use torch ignore the device and never import torch.
+    """
+    return _build(engine_info(INPAINT, name), device)
+
+
+def get_colorizer(name: str | None = None, device: str = "auto") -> Colorizer:
+    """Build the colorizer `name` (None = default) on `device` (see `select_device`)."""
+    return _build(engine_info(COLORIZE, name), device)
+
+
+def _build(info: EngineInfo, device: str):
+    return info.factory(select_device(device) if info.uses_device else "cpu")
+
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def select_device(request: str = "auto") -> str:
+    """"auto" -> "cuda" if available, else "mps", else "cpu"; an explicit request is checked.
+
+    Returns a torch device string. A requested device that is not available raises
+    ValueError. torch is imported here, not when this module is imported.
+    """
+    if request not in DEVICES:
+        raise ValueError(f"unknown device {request!r} (choose from {', '.join(DEVICES)})")
+    if request == "cpu":
+        return "cpu"
+    import torch
+
+    cuda = torch.cuda.is_available()
+    mps_backend = getattr(torch.backends, "mps", None)
+    mps = bool(mps_backend and mps_backend.is_available())
+    if request == "auto":
+        return "cuda" if cuda else "mps" if mps else "cpu"
+    if request == "cuda" and not cuda:
+        raise ValueError("device 'cuda' was requested but no CUDA GPU is available")
+    if request == "mps" and not mps:
+        raise ValueError("device 'mps' was requested but Apple MPS is not available")
+    return request

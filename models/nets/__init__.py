@@ -1,0 +1,1 @@
+"""Neural network architectures (pure torch, no I/O)."""

@@ -1,0 +1,234 @@
+"""The main window: files, recent list, drag and drop, mask menu, undo keys, settings."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QMouseEvent
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from inpaint_desktop.document import masking
+from inpaint_desktop.document.image_io import load_image
+from inpaint_desktop.widgets.main_window import MainWindow
+
+
+@pytest.fixture
+def photo(tmp_path):
+    rng = np.random.default_rng(0)
+    arr = rng.integers(0, 256, (90, 120, 3), dtype=np.uint8)
+    path = tmp_path / "holiday.png"
+    Image.fromarray(arr).save(path)
+    return path, arr
+
+
+@pytest.fixture
+def window(qtbot, isolated_settings, monkeypatch):
+    w = MainWindow()
+    # pytest-qt closes the window before fixtures tear down: answer "discard" then.
+    monkeypatch.setattr(w, "ask_save_changes", lambda: QMessageBox.Discard)
+    qtbot.addWidget(w)
+    w.resize(900, 600)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def test_open_image_shows_it(window, photo):
+    path, arr = photo
+    assert window.open_path(str(path))
+    assert window.doc is not None and (window.doc.width, window.doc.height) == (120, 90)
+    assert np.array_equal(window.doc.composite(), arr)
+    assert "holiday.png" in window.windowTitle()
+    assert window.recent_files()[0] == str(path)
+
+
+@pytest.mark.parametrize("content", [b"", b"this is not an image", None])
+def test_bad_file_reports_and_keeps_current_work(window, photo, tmp_path, content):
+    path, _ = photo
+    window.open_path(str(path))
+    doc = window.doc
+    bad = tmp_path / "broken.jpg"
+    if content is None:  # a truncated JPEG
+        Image.fromarray(np.zeros((200, 200, 3), np.uint8) + 90).save(tmp_path / "full.jpg")
+        data = (tmp_path / "full.jpg").read_bytes()
+        bad.write_bytes(data[: len(data) // 2])
+    else:
+        bad.write_bytes(content)
+    assert not window.open_path(str(bad))
+    assert window.doc is doc
+    assert "broken.jpg" in window.last_error and "\n" not in window.last_error
+    assert "broken.jpg" in window.statusBar().currentMessage()
+
+
+def test_missing_project_parts_report_error(window, tmp_path):
+    import zipfile
+
+    bad = tmp_path / "bad.inpaint"
+    with zipfile.ZipFile(bad, "w") as z:
+        z.writestr("project.json", '{"format": "inpaint-desktop-project", "version": 1}')
+    assert not window.open_path(str(bad))
+    assert window.doc is None and "bad.inpaint" in window.last_error
+
+
+def test_project_round_trip_restores_layers_and_mask(window, photo, tmp_path):
+    path, arr = photo
+    window.open_path(str(path))
+    window.layers_panel.duplicate_action.trigger()
+    window.mask_op(masking.select_all)
+    assert window.isWindowModified()
+    project = tmp_path / "work.inpaint"
+    assert window._save_project_to(str(project))
+    assert not window.isWindowModified()
+    names = [la.name for la in window.doc.layers]
+    window.set_document(None)
+    assert window.open_path(str(project))
+    assert [la.name for la in window.doc.layers] == names
+    assert (window.doc.mask == 255).all()
+    assert window.project_path == str(project)
+
+
+def test_export_writes_png_and_never_overwrites_the_source(window, photo, tmp_path):
+    path, arr = photo
+    window.open_path(str(path))
+    before = path.read_bytes()
+    assert not window.export_to(str(path))
+    assert path.read_bytes() == before and window.last_error
+    out = tmp_path / "out.png"
+    assert window.export_to(str(out))
+    assert np.array_equal(load_image(out).pixels, arr)
+    jpg = tmp_path / "out.jpg"
+    assert window.export_to(str(jpg), quality=80)
+    assert load_image(jpg).pixels.shape == arr.shape
+
+
+def test_mask_menu_operations_are_undoable_with_keys(window, photo, qtbot):
+    window.open_path(str(photo[0]))
+    window.canvas.setFocus()
+    window.select_all_action.trigger()
+    assert (window.doc.mask == 255).all()
+    window.invert_action.trigger()
+    assert not window.doc.mask.any()
+    qtbot.keyClick(window.canvas, Qt.Key_Z, Qt.ControlModifier)
+    assert (window.doc.mask == 255).all()
+    qtbot.keyClick(window.canvas, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)
+    assert not window.doc.mask.any()
+    qtbot.keyClick(window.canvas, Qt.Key_Z, Qt.ControlModifier)
+    qtbot.keyClick(window.canvas, Qt.Key_Y, Qt.ControlModifier)
+    assert not window.doc.mask.any()
+    window.doc.mask[40:50, 50:70] = 255  # as if painted
+    assert window.mask_op(masking.grow, -3)
+    assert window.doc.mask[41, 60] == 0 and window.doc.mask[45, 60] == 255
+
+
+def test_nothing_to_change_pushes_nothing(window, photo):
+    window.open_path(str(photo[0]))
+    window.clear_mask_action.trigger()
+    assert window.undo_stack.count() == 0
+
+
+def test_brush_stroke_through_window_is_one_undo_step(window, photo, qtbot):
+    window.open_path(str(photo[0]))
+    window.canvas.set_tool("brush")
+    window.canvas.set_brush_size(10)
+    c = window.canvas
+    start = c.map_from_image(QPointF(20, 45)).toPoint()
+    end = c.map_from_image(QPointF(100, 45)).toPoint()
+    qtbot.mousePress(c, Qt.LeftButton, pos=start)
+    for t in np.linspace(0, 1, 8):
+        p = QPointF(start + (end - start) * float(t))
+        ev = QMouseEvent(QMouseEvent.MouseMove, p, c.mapToGlobal(p), Qt.NoButton,
+                         Qt.LeftButton, Qt.NoModifier)
+        QApplication.sendEvent(c, ev)
+    qtbot.mouseRelease(c, Qt.LeftButton, pos=end)
+    assert window.doc.mask[45, 60] == 255
+    assert window.undo_stack.count() == 1
+    assert window.isWindowModified()
+
+
+def test_drop_a_file_opens_it(window, photo, qtbot):
+    path, _ = photo
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    window.dropEvent(event)
+    qtbot.waitUntil(lambda: window.doc is not None, timeout=3000)
+    assert Path(window.doc.source_path).name == "holiday.png"
+
+
+def test_unsaved_changes_are_asked_about(window, photo, monkeypatch):
+    window.open_path(str(photo[0]))
+    window.select_all_action.trigger()
+    monkeypatch.setattr(window, "ask_save_changes", lambda: QMessageBox.Cancel)
+    assert not window.open_path(str(photo[0]))
+    assert window.undo_stack.count() == 1  # the work is still there
+    monkeypatch.setattr(window, "ask_save_changes", lambda: QMessageBox.Discard)
+    assert window.open_path(str(photo[0]))
+    assert window.undo_stack.count() == 0
+
+
+def test_close_with_unsaved_changes_can_be_cancelled(window, photo, monkeypatch):
+    window.open_path(str(photo[0]))
+    window.select_all_action.trigger()
+    monkeypatch.setattr(window, "ask_save_changes", lambda: QMessageBox.Cancel)
+    assert not window.close()
+    assert window.isVisible()
+
+
+def test_geometry_and_recent_files_are_remembered(qtbot, isolated_settings, photo):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.resize(777, 555)
+    w.show()
+    w.open_path(str(photo[0]))
+    assert w.close()
+    w2 = MainWindow()
+    qtbot.addWidget(w2)
+    assert (w2.width(), w2.height()) == (777, 555)
+    assert w2.recent_files() == [str(photo[0])]
+    assert w2.recent_menu.actions()[0].text() == "holiday.png"
+
+
+def test_zoom_actions_and_status(window, photo):
+    window.open_path(str(photo[0]))
+    window.actual_size_action.trigger()
+    assert window.canvas.zoom() == pytest.approx(1.0)
+    assert window.zoom_label.text() == "100 %"
+    window.zoom_in_action.trigger()
+    assert window.canvas.zoom() > 1.0
+
+
+def test_tool_shortcuts_switch_tools(window, photo, qtbot):
+    window.open_path(str(photo[0]))
+    window.canvas.setFocus()
+    for key, name in ((Qt.Key_L, "lasso"), (Qt.Key_E, "eraser"), (Qt.Key_M, "rectangle"),
+                      (Qt.Key_P, "polygon"), (Qt.Key_B, "brush")):
+        qtbot.keyClick(window.canvas, key)
+        assert window.canvas.tool_name() == name
+        assert window.tool_actions[name].isChecked()
+    size = window.canvas.brush_size()
+    qtbot.keyClick(window.canvas, Qt.Key_BracketRight)
+    assert window.canvas.brush_size() > size
+    assert window.tool_options.size_box.value() == window.canvas.brush_size()
+
+
+def test_undo_during_a_stroke_ends_it_first(window, photo, qtbot):
+    window.open_path(str(photo[0]))
+    window.select_all_action.trigger()
+    window.clear_mask_action.trigger()  # two steps to undo already
+    c = window.canvas
+    c.set_tool("brush")
+    start = c.map_from_image(QPointF(20, 45)).toPoint()
+    end = c.map_from_image(QPointF(60, 45))
+    qtbot.mousePress(c, Qt.LeftButton, pos=start)
+    QApplication.sendEvent(c, QMouseEvent(QMouseEvent.MouseMove, end, c.mapToGlobal(end),
+                                          Qt.NoButton, Qt.LeftButton, Qt.NoModifier))
+    assert window.doc.mask.any()
+    window.undo_action.trigger()
+    assert not window.doc.mask.any() and window.undo_stack.index() == 2
+    qtbot.mouseRelease(c, Qt.LeftButton, pos=end.toPoint())
+    assert window.undo_stack.count() == 3  # the release adds nothing more
+    window.redo_action.trigger()
+    assert window.doc.mask.any()
+    assert "Brush" in window.undo_action.text()

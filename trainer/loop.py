@@ -1,0 +1,630 @@
+"""The training loop: data, steps, validation, progress lines, checkpoints, stop requests.
+
+One :class:`Run` trains one model on one photo folder. It prints JSON lines (one object per
+line) to ``emit`` (stdout by default):
+
+- ``{"event": "start", ...}`` once, with the photo counts, parameter count and config;
+- ``{"step", "loss", "lr", "img_per_s", "eta_s", "elapsed_s", ...}`` progress lines, with
+  ``"val_psnr"`` / ``"val_ssim"`` when a validation ran;
+- ``{"event": "checkpoint", ...}``, and ``{"event": "done", ...}`` at the end with the
+  validation metric before and after.
+
+Stop requests: SIGTERM / SIGINT, or a stop file appearing (``<run dir>/STOP`` unless given)
+end the run after the current step, with a checkpoint.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import random
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+
+from models.nets import inpaint_net
+from models.nets.blocks import pyramid_fill
+from trainer import checkpoint as ckpt
+from trainer.data import InpaintSampler, PhotoSet, fixed_val_set
+from trainer.losses import InpaintLossWeights, inpaint_loss
+from trainer.metrics import hole_mse, hole_ssim, pooled_psnr
+
+CHECKPOINT_NAME = "checkpoint.pt"
+# How val_psnr is computed; a checkpoint scored another way starts its "best" afresh.
+VAL_METRIC = "hole PSNR of the mean MSE over held-out crops; mean hole SSIM"
+
+DEFAULTS: dict[str, Any] = {
+    "task": "inpaint",
+    "crop": 192,
+    "batch": 8,
+    "lr": 1e-3,
+    "weight_decay": 1e-4,
+    "warmup_steps": 100,
+    "schedule": "constant",  # or "cosine" (needs "steps")
+    "min_lr_ratio": 0.05,
+    "clip_grad": 1.0,
+    "ema": 0.999,  # decay of the weights' moving average that is validated and exported
+    "amp": False,  # mixed precision: bfloat16 on CPUs that support it, float16 on CUDA
+    "seed": 0,
+    "val_count": 8,  # photos held out of training for validation
+    "val_crop": 256,
+    "val_per_photo": 3,
+    "max_side": 768,  # photos are kept in RAM at most this large
+    "scale_range": [0.5, 1.0],
+    "model": {},
+    "loss": asdict(InpaintLossWeights()),
+    # intervals (seconds); the run's own pace, not a property of the model
+    "log_seconds": 10.0,
+    "val_seconds": 300.0,
+    "checkpoint_seconds": 300.0,
+}
+
+# Settings that a resumed run may change; everything else comes from the checkpoint.
+RESUMABLE_OVERRIDES = (
+    "lr", "batch", "crop", "schedule", "steps", "minutes", "log_seconds", "val_seconds",
+    "checkpoint_seconds", "clip_grad", "warmup_steps", "min_lr_ratio", "amp",
+)
+
+MIN_TRAIN_PHOTOS = 2
+
+
+class TrainError(RuntimeError):
+    """A problem with the input (folder, photos, checkpoint) that the user can fix."""
+
+
+class _StoppedEarly(Exception):
+    """A stop request arrived before training started."""
+
+
+def to_tensor_images(x: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(x).permute(0, 3, 1, 2).float().div_(255.0)
+
+
+def to_tensor_masks(x: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(x > 127)[:, None].float()
+
+
+class Run:
+    def __init__(
+        self,
+        photos: str | os.PathLike,
+        name: str,
+        out: str | os.PathLike,
+        config: dict[str, Any] | None = None,
+        resume: bool = False,
+        stop_file: str | os.PathLike | None = None,
+        emit: Callable[[dict], None] | None = None,
+        device: str = "cpu",
+        base: str | os.PathLike | None = None,
+    ):
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        self.device = torch.device(pick_device(device))
+        self.run_dir = Path(out) / name
+        self.ckpt_path = self.run_dir / CHECKPOINT_NAME
+        self.stop_file = Path(stop_file) if stop_file else self.run_dir / "STOP"
+        self.emit = (emit or _print_json) if self.rank == 0 else _quiet
+        self.photos_dir = str(photos)
+        self.name = name
+        overrides = dict(config or {})
+        saved = None
+        if self.ckpt_path.exists():
+            if not resume:
+                raise TrainError(
+                    f"{self.ckpt_path} exists: pass --resume to continue it or choose another name"
+                )
+            try:
+                saved = ckpt.load_checkpoint(self.ckpt_path)
+            except Exception as exc:  # noqa: BLE001
+                raise TrainError(f"cannot read checkpoint {self.ckpt_path}: {exc}") from exc
+            cfg = dict(saved["config"])
+            for key in RESUMABLE_OVERRIDES:
+                if key in overrides and overrides[key] is not None:
+                    cfg[key] = overrides[key]
+            for key in ("steps", "minutes"):  # budgets are per invocation
+                cfg[key] = overrides.get(key)
+        else:
+            cfg = {**DEFAULTS, **{k: v for k, v in overrides.items() if v is not None}}
+            cfg["model"] = {**inpaint_net.CONFIG, **cfg.get("model", {})}
+            if base is not None:
+                base_card, self.base_state = load_base(base, cfg["task"])
+                cfg["model"] = {**inpaint_net.CONFIG, **base_card.get("config", {})}
+                cfg["base"] = {"path": str(base), "name": base_card.get("name"),
+                               "sha256": base_card.get("sha256")}
+        if cfg["task"] != "inpaint":
+            raise TrainError(f"task {cfg['task']!r} is not supported yet")
+        self.cfg = cfg
+        self.saved = saved
+        self.stop_requested = False
+        self.data_seconds = 0.0  # time spent making batches (since the last progress line)
+        if not hasattr(self, "base_state"):
+            self.base_state = None
+
+    # ----------------------------------------------------------------- setup
+    def _load_data(self) -> None:
+        cfg = self.cfg
+        if not Path(self.photos_dir).exists():
+            raise TrainError(f"photo folder {self.photos_dir} does not exist")
+        photos = PhotoSet.load(self.photos_dir, max_side=cfg["max_side"],
+                               should_stop=lambda: self.stop_requested)
+        if self.stop_requested:
+            raise _StoppedEarly
+        self.skipped = photos.skipped
+        needed = MIN_TRAIN_PHOTOS + cfg["val_count"]
+        if len(photos) < needed:
+            raise TrainError(
+                f"found {len(photos)} usable photos in {self.photos_dir} "
+                f"({len(photos.skipped)} unreadable); need at least {needed}"
+            )
+        self.train_set, self.val_set = photos.split(cfg["val_count"])
+        seed = cfg["seed"] if self.rank == 0 else [cfg["seed"], self.rank]
+        self.sampler = InpaintSampler(
+            self.train_set, cfg["crop"], seed=seed, scale_range=tuple(cfg["scale_range"])
+        )
+        vi, vm = fixed_val_set(self.val_set, cfg["val_crop"], cfg["val_per_photo"])
+        self.val_images = to_tensor_images(vi).to(self.device)
+        self.val_masks = to_tensor_masks(vm).to(self.device)
+
+    def _build(self) -> None:
+        cfg = self.cfg
+        torch.manual_seed(cfg["seed"])
+        self.model = inpaint_net.build(cfg["model"]).to(self.device)
+        self.ema = copy.deepcopy(self.model).eval() if cfg.get("ema") else None
+        if self.ema is not None:
+            self.ema.requires_grad_(False)
+        if self.base_state is not None:
+            try:
+                self.model.load_state_dict(self.base_state)
+            except RuntimeError as exc:
+                raise TrainError(f"base model does not fit its own card's config: {exc}") from exc
+            if self.ema is not None:
+                self.ema.load_state_dict(self.base_state)
+            self.base_state = None
+        self.opt = torch.optim.AdamW(
+            self.model.parameters(), lr=cfg["lr"], betas=(0.9, 0.99),
+            weight_decay=cfg["weight_decay"],
+        )
+        self.loss_weights = InpaintLossWeights(**cfg["loss"])
+        self.step = 0
+        self.elapsed = 0.0  # training seconds over all invocations
+        self.history: dict[str, Any] = {
+            "val_before": None, "best_val_psnr": None, "val_metric": VAL_METRIC,
+        }
+        if self.saved is not None:
+            s = self.saved
+            self.model.load_state_dict(s["model"])
+            if self.ema is not None:
+                self.ema.load_state_dict(s.get("ema") or s["model"])
+            self.opt.load_state_dict(s["optimizer"])
+            self.step = int(s["step"])
+            self.elapsed = float(s["elapsed"])
+            self.history = dict(s["history"])
+            if self.history.get("val_metric") != VAL_METRIC:  # scores not comparable
+                self.history.update(val_before=None, best_val_psnr=None, val_metric=VAL_METRIC)
+            states = s["rng"].get("samplers") or [s["rng"]["sampler"]]
+            if len(states) == self.world:
+                self.sampler.set_state(states[self.rank])
+            elif self.rank == 0:
+                self.sampler.set_state(states[0])
+            torch.set_rng_state(s["rng"]["torch"])
+            random.setstate(_tuple_state(s["rng"]["python"]))
+            self.saved = None
+        self.train_model: torch.nn.Module = self.model
+        if self.world > 1:
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.train_model = DistributedDataParallel(self.model, device_ids=ids)
+        self.autocast_dtype = None
+        if cfg.get("amp"):
+            if self.device.type == "cuda":
+                self.autocast_dtype = torch.float16
+            elif self.device.type == "cpu" and cpu_supports_bf16():
+                self.autocast_dtype = torch.bfloat16
+        self.scaler = torch.amp.GradScaler(
+            "cuda", enabled=self.autocast_dtype == torch.float16)
+
+    # ----------------------------------------------------------------- pieces
+    def lr_at(self, step: int) -> float:
+        cfg = self.cfg
+        base = cfg["lr"]
+        warm = cfg["warmup_steps"]
+        if warm and step < warm:
+            return base * (step + 1) / warm
+        if cfg["schedule"] == "cosine" and cfg.get("steps"):
+            total = max(1, cfg["steps"] - warm)
+            t = min(1.0, (step - warm) / total)
+            lo = cfg["min_lr_ratio"]
+            return base * (lo + (1 - lo) * 0.5 * (1 + math.cos(math.pi * t)))
+        return base
+
+    def train_step(self) -> tuple[float, dict[str, float]]:
+        t0 = time.perf_counter()
+        images, holes = self.sampler.batch(self.cfg["batch"])
+        self.data_seconds += time.perf_counter() - t0
+        x = to_tensor_images(images).to(self.device)
+        m = to_tensor_masks(holes).to(self.device)
+        for group in self.opt.param_groups:
+            group["lr"] = self.lr_at(self.step)
+        self.model.train()
+        with torch.autocast(self.device.type, dtype=self.autocast_dtype,
+                            enabled=self.autocast_dtype is not None):
+            pred = self.train_model(x, m)
+        loss, terms = inpaint_loss(pred.float(), x, m, self.loss_weights)
+        self.opt.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        if self.cfg["clip_grad"]:
+            self.scaler.unscale_(self.opt)
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg["clip_grad"])
+        self.scaler.step(self.opt)
+        self.scaler.update()
+        self.step += 1
+        self._update_ema()
+        return float(loss.detach()), terms
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        if self.ema is None:
+            return
+        # short memory at the start, so the average is not dominated by the initial weights
+        decay = min(self.cfg["ema"], (1 + self.step) / (10 + self.step))
+        for pe, p in zip(self.ema.parameters(), self.model.parameters(), strict=True):
+            pe.lerp_(p, 1.0 - decay)
+
+    @property
+    def inference_model(self) -> torch.nn.Module:
+        """The weights that are validated and exported: the moving average if kept."""
+        return self.ema if self.ema is not None else self.model
+
+    @torch.no_grad()
+    def _score(self, predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> dict:
+        """Validation metrics of a predictor over the held-out crops (composited, 8-bit)."""
+        mses, ssims = [], []
+        for i in range(0, len(self.val_images), 8):
+            x, m = self.val_images[i : i + 8], self.val_masks[i : i + 8]
+            pred = predict(x, m).float().clamp(0, 1)
+            pred = torch.round((pred * m + x * (1 - m)) * 255) / 255
+            mses.append(hole_mse(pred, x, m))
+            ssims.append(hole_ssim(pred, x, m))
+        return {
+            "val_psnr": round(pooled_psnr(torch.cat(mses)), 3),
+            "val_ssim": round(float(torch.cat(ssims).mean()), 4),
+        }
+
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        """Hole PSNR (of the mean MSE) and mean hole SSIM of the exported weights."""
+        if len(self.val_images) == 0:
+            return {}
+        model = self.inference_model
+        model.eval()
+        return self._score(model)
+
+    def baselines(self) -> dict[str, dict[str, float]]:
+        """The same metrics for the classical fills, for reference."""
+        if len(self.val_images) == 0:
+            return {}
+
+        def telea(x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+            out = []
+            for img, hole in zip(x, m, strict=True):
+                rgb = (img.permute(1, 2, 0).cpu().numpy() * 255).round().astype(np.uint8)
+                hole8 = (hole[0].cpu().numpy() > 0.5).astype(np.uint8) * 255
+                filled = cv2.inpaint(np.ascontiguousarray(rgb), hole8, 3, cv2.INPAINT_TELEA)
+                out.append(torch.from_numpy(filled).permute(2, 0, 1).float() / 255)
+            return torch.stack(out).to(x.device)
+
+        return {
+            "pyramid": self._score(lambda x, m: pyramid_fill(x, 1 - m)),
+            "telea": self._score(telea),
+        }
+
+    def state(self, samplers: list[dict] | None = None) -> dict[str, Any]:
+        return {
+            "format": 1,
+            "config": self.cfg,
+            "model": self.model.state_dict(),
+            "ema": self.ema.state_dict() if self.ema is not None else None,
+            "optimizer": self.opt.state_dict(),
+            "step": self.step,
+            "elapsed": self.elapsed,
+            "history": self.history,
+            "rng": {
+                "sampler": self.sampler.state(),
+                "samplers": samplers,
+                "torch": torch.get_rng_state(),
+                "python": list(_list_state(random.getstate())),
+            },
+        }
+
+    def card(self) -> dict[str, Any]:
+        return {
+            "architecture": inpaint_net.ARCHITECTURE,
+            "task": "inpaint",
+            "name": self.name,
+            "config": self.cfg["model"],
+            "parameters": inpaint_net.parameter_count(self.model),
+            "training": {
+                "photos": self.photos_dir,
+                "train_photos": len(self.train_set),
+                "val_photos": [p.name for p in self.val_set.paths],
+                "steps": self.step,
+                "batch": self.cfg["batch"],
+                "crop": self.cfg["crop"],
+                "wall_seconds": round(self.elapsed, 1),
+                "loss": self.cfg["loss"],
+                "perceptual_loss": "none (no pretrained feature network offline)",
+            },
+            "metrics": {
+                "definition": VAL_METRIC,
+                "val_baselines": self.history.get("val_baselines"),
+                "val_before": self.history.get("val_before"),
+                "val_last": self.history.get("val_last"),
+                "best_val_psnr": self.history.get("best_val_psnr"),
+            },
+        }
+
+    def save(self) -> None:
+        """Checkpoint (all ranks call this; rank 0 writes)."""
+        samplers = None
+        if self.world > 1:
+            import torch.distributed as dist
+
+            samplers = [None] * self.world
+            dist.all_gather_object(samplers, self.sampler.state())
+        if self.rank != 0:
+            return
+        t0 = time.perf_counter()
+        try:
+            ckpt.save_checkpoint(self.ckpt_path, self.state(samplers))
+            ckpt.export_weights(self.inference_model, self.run_dir / "latest.safetensors",
+                                self.card())
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise TrainError(
+                f"cannot write the checkpoint in {self.run_dir} ({reason}) at step {self.step}; "
+                "the previous checkpoint is intact: free some space and run again with --resume"
+            ) from exc
+        self.emit({"event": "checkpoint", "step": self.step, "path": str(self.ckpt_path),
+                   "seconds": round(time.perf_counter() - t0, 2)})
+
+    def _on_val(self, metrics: dict[str, float]) -> None:
+        if not metrics or self.rank != 0:
+            return
+        self.history["val_last"] = {"step": self.step, **metrics}
+        best = self.history.get("best_val_psnr")
+        if best is None or metrics["val_psnr"] > best:
+            self.history["best_val_psnr"] = metrics["val_psnr"]
+            if self.step > 0:
+                ckpt.export_weights(self.inference_model, self.run_dir / "best.safetensors",
+                                    self.card())
+
+    def request_stop(self, *_args) -> None:
+        self.stop_requested = True
+
+    # ----------------------------------------------------------------- main
+    def run(self) -> dict[str, Any]:
+        cfg = self.cfg
+        old_handlers = {}
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                old_handlers[sig] = signal.signal(sig, self.request_stop)
+            except ValueError:  # not the main thread (tests): stop file only
+                pass
+        try:
+            if self.rank == 0 and self.stop_file.exists():
+                self.stop_file.unlink()  # an old request; a new one may come while loading
+            try:
+                self._load_data()
+            except _StoppedEarly:
+                summary = {"event": "done", "reason": "stop", "step": None,
+                           "note": "stopped while loading photos; nothing trained"}
+                self.emit(summary)
+                return summary
+            self._build()
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            if self.rank == 0:
+                ckpt.remove_stale_temps(self.run_dir)
+            if self.world > 1:
+                import torch.distributed as dist
+
+                dist.barrier()
+            return self._loop(cfg)
+        finally:
+            for sig, handler in old_handlers.items():
+                signal.signal(sig, handler)
+
+    def _decide(self, stop: bool, val: bool, save: bool) -> tuple[bool, bool, bool]:
+        """Agree on this step's actions across processes (any rank may ask to stop)."""
+        if self.world == 1:
+            return stop, val, save
+        import torch.distributed as dist
+
+        flags = torch.tensor([float(stop), float(val), float(save)], device=self.device)
+        dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+        return bool(flags[0]), bool(flags[1]), bool(flags[2])
+
+    def _loop(self, cfg: dict[str, Any]) -> dict[str, Any]:
+        if self.rank == 0 and not self.history.get("val_baselines"):
+            self.history["val_baselines"] = self.baselines()
+        self.emit({
+            "event": "start", "step": self.step, "name": self.name,
+            "train_photos": len(self.train_set), "val_photos": len(self.val_set),
+            "skipped": [[str(p), why] for p, why in self.skipped],
+            "parameters": inpaint_net.parameter_count(self.model),
+            "threads": torch.get_num_threads(), "device": str(self.device),
+            "processes": self.world, "val_baselines": self.history.get("val_baselines"),
+            "amp": str(self.autocast_dtype).replace("torch.", "") if self.autocast_dtype else None,
+            "config": cfg,
+        })
+        start = time.monotonic()
+        deadline = start + cfg["minutes"] * 60 if cfg.get("minutes") else None
+        target = cfg.get("steps")
+        if self.rank == 0 and self.history.get("val_before") is None:
+            before = self.validate()
+            self.history["val_before"] = before
+            self._on_val(before)
+            self.emit({"step": self.step, **before, "event": "val"})
+        last_log = last_val = last_ckpt = time.monotonic()
+        imgs_since, t_since = 0, time.monotonic()
+        losses: list[float] = []
+        steps_this_run = 0
+        reason = "done"
+        while True:
+            now = time.monotonic()
+            reason = ""
+            if target is not None and self.step >= target:
+                reason = "steps"
+            elif deadline is not None and now >= deadline:
+                reason = "time"
+            elif self.stop_requested or self.stop_file.exists():
+                reason = "stop"
+            stop, do_val, do_save = self._decide(
+                bool(reason),
+                self.rank == 0 and now - last_val >= cfg["val_seconds"] and steps_this_run > 0,
+                self.rank == 0 and now - last_ckpt >= cfg["checkpoint_seconds"],
+            )
+            line: dict[str, Any] = {}
+            if do_val and not stop:
+                if self.rank == 0:
+                    metrics = self.validate()
+                    self._on_val(metrics)
+                    line.update(metrics)
+                last_val = time.monotonic()
+            if do_save and not stop:
+                self.save()
+                last_ckpt = time.monotonic()
+            if stop:
+                reason = reason or "stop"
+                break
+            t_step = time.monotonic()
+            loss, _terms = self.train_step()
+            self.elapsed += time.monotonic() - t_step
+            if not math.isfinite(loss):
+                raise TrainError(f"loss became {loss} at step {self.step}; lower --lr")
+            steps_this_run += 1
+            losses.append(loss)
+            imgs_since += cfg["batch"] * self.world
+            now = time.monotonic()
+            if line or now - last_log >= cfg["log_seconds"] or steps_this_run == 1:
+                rate = imgs_since / max(now - t_since, 1e-9)
+                eta = None
+                if deadline is not None:
+                    eta = max(0.0, deadline - now)
+                if target is not None:
+                    steps_left = max(0, target - self.step)
+                    eta_steps = steps_left * cfg["batch"] * self.world / max(rate, 1e-9)
+                    eta = eta_steps if eta is None else min(eta, eta_steps)
+                self.emit({
+                    "step": self.step, "loss": round(float(np.mean(losses)), 5),
+                    **line, "lr": self.lr_at(self.step - 1),
+                    "img_per_s": round(rate, 2),
+                    "eta_s": None if eta is None else round(eta, 1),
+                    "elapsed_s": round(self.elapsed, 1),
+                    # share of the time spent making batches: near 0 means data never starves
+                    "data_pct": round(100.0 * self.data_seconds / max(now - t_since, 1e-9), 2),
+                })
+                self.data_seconds = 0.0
+                losses.clear()
+                imgs_since, t_since, last_log = 0, now, now
+        final = self.validate() if self.rank == 0 else {}
+        self._on_val(final)
+        self.save()
+        summary = {
+            "event": "done", "reason": reason, "step": self.step,
+            "val_before": self.history.get("val_before"), "val_after": final,
+            "weights": str(self.run_dir / "latest.safetensors"),
+        }
+        self.emit(summary)
+        return summary
+
+
+TASK_ARCHITECTURES = {"inpaint": {inpaint_net.ARCHITECTURE}}
+
+
+def load_base(path: str | os.PathLike, task: str) -> tuple[dict, dict[str, torch.Tensor]]:
+    """(card, fp32 state dict) of a weights file to fine-tune; checks checksum and task.
+
+    ``path`` is a ``.safetensors`` file with its JSON card beside it (``<stem>.json``).
+    """
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    card_path = path.with_suffix(".json")
+    if path.suffix != ".safetensors" or not path.is_file():
+        raise TrainError(f"base model {path}: expected an existing .safetensors file")
+    if not card_path.is_file():
+        raise TrainError(f"base model {path}: its model card {card_path.name} is missing")
+    try:
+        card = json.loads(card_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise TrainError(f"base model card {card_path}: {exc}") from exc
+    arch = card.get("architecture")
+    if arch not in TASK_ARCHITECTURES.get(task, set()):
+        raise TrainError(f"base model {path.name} is a {arch!r} model, not one for {task!r}")
+    if card.get("sha256") and card["sha256"] != ckpt.sha256_of(path):
+        raise TrainError(f"base model {path.name}: checksum does not match its card")
+    try:
+        state = {k: v.float() for k, v in load_file(str(path)).items()}
+    except Exception as exc:  # noqa: BLE001 - a damaged file
+        raise TrainError(f"base model {path.name}: {exc}") from exc
+    return card, state
+
+
+def _print_json(obj: dict) -> None:
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def _list_state(state):
+    version, internal, gauss = state
+    return [version, list(internal), gauss]
+
+
+def _tuple_state(state):
+    version, internal, gauss = state
+    return (version, tuple(internal), gauss)
+
+
+def _quiet(_obj: dict) -> None:
+    pass
+
+
+def pick_device(name: str = "auto") -> str:
+    """``auto``: CUDA, then Apple MPS, then CPU; anything else is passed to torch as is."""
+    if name != "auto":
+        return name
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def cpu_supports_bf16() -> bool:
+    """Whether oneDNN has fast bfloat16 kernels on this CPU (AVX512-BF16 / AMX)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def configure_threads(threads: int | None) -> None:
+    """Use ``threads`` CPU threads for torch and OpenCV (None: library defaults)."""
+    if threads:
+        torch.set_num_threads(threads)
+        try:
+            torch.set_num_interop_threads(threads)
+        except RuntimeError:
+            pass  # already set (e.g. in a test process)
+    cv2.setNumThreads(1)
