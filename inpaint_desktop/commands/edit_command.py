@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from inpaint_desktop.document import Document, Edit, LayerPropsEdit
+from inpaint_desktop.document import CompoundEdit, Document, Edit, LayerPropsEdit
 
 # Consecutive changes of one layer's same properties (an opacity slider drag) merge
 # into one undo step.
@@ -27,6 +27,15 @@ class EditCommand(QUndoCommand):
 
     def undo(self) -> None:
         self.edit.revert(self.doc)
+
+    def attach(self, edit: Edit) -> None:
+        """Apply `edit` now and make it part of this step (undo reverts both), e.g. the live
+        colorization that a new colour hint caused. Only for the command on top of the stack."""
+        edit.apply(self.doc)
+        if not isinstance(self.edit, CompoundEdit) or not getattr(self, "_attached", False):
+            self.edit = CompoundEdit([self.edit], label=self.edit.label)
+            self._attached = True
+        self.edit.edits.append(edit)
 
     def id(self) -> int:
         return MERGE_LAYER_PROPS if isinstance(self.edit, LayerPropsEdit) else -1

@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
+    QPushButton,
 )
 
 from inpaint_desktop.canvas.view import CanvasView
@@ -28,6 +30,8 @@ from inpaint_desktop.document.image_io import (
 )
 from inpaint_desktop.document.project import PROJECT_EXTENSION, load_project, save_project
 from inpaint_desktop.settings import settings
+from inpaint_desktop.widgets.engine_jobs import EngineJobs
+from inpaint_desktop.widgets.engine_panel import EnginePanel
 from inpaint_desktop.widgets.history_panel import HistoryPanel
 from inpaint_desktop.widgets.layers_panel import LayersPanel
 from inpaint_desktop.widgets.tool_options import ToolOptionsBar
@@ -64,7 +68,15 @@ class MainWindow(QMainWindow):
         self._add_dock("Layers", self.layers_panel, Qt.RightDockWidgetArea)
         self._add_dock("History", self.history_panel, Qt.RightDockWidgetArea)
 
+        self.jobs = EngineJobs(self)
+        self.jobs.message.connect(self._show_status)
+        self.jobs.error.connect(self.report_error)
+        self.jobs.busyChanged.connect(self._on_busy_changed)
+        self.jobs.progress.connect(self._on_progress)
+
         self._make_actions()
+        self.engine_panel = EnginePanel(self.jobs, self.erase_action, self.colorize_action)
+        self._add_dock("Erase & Colorize", self.engine_panel, Qt.RightDockWidgetArea)
         self._make_menus()
         self.tool_options = ToolOptionsBar(self.canvas, self)
         self.addToolBar(Qt.TopToolBarArea, self.tool_options)
@@ -139,6 +151,13 @@ class MainWindow(QMainWindow):
                                   checkable=True)
         self.show_mask_action.setChecked(True)
 
+        self.erase_action = a("&Erase", self.erase, ["Ctrl+Return", "Ctrl+Enter"],
+                              "Fill the masked area from its surroundings")
+        self.colorize_action = a("&Colorize", self.colorize, "Ctrl+K",
+                                 "Colorize the picture (steered by colour hints)")
+        self.cancel_action = a("Cancel", self.jobs.cancel, "Esc", "Stop the running job")
+        self.cancel_action.setEnabled(False)
+
         self.zoom_in_action = a("Zoom &in", self.canvas.zoom_in, ["Ctrl++", "Ctrl+="])
         self.zoom_out_action = a("Zoom &out", self.canvas.zoom_out, "Ctrl+-")
         self.fit_action = a("&Fit to window", self.canvas.fit_to_window, "Ctrl+0")
@@ -169,6 +188,9 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         m.addAction(self.show_mask_action)
 
+        m = bar.addMenu("&Image")
+        m.addActions([self.erase_action, self.colorize_action, self.cancel_action])
+
         m = bar.addMenu("&Layer")
         m.addActions(self.layers_panel.layer_actions())
 
@@ -188,14 +210,25 @@ class MainWindow(QMainWindow):
         toolbar.addActions(list(self.tool_actions.values()))
         toolbar.addSeparator()
         toolbar.addAction(self.show_mask_action)
+        toolbar.addSeparator()
+        toolbar.addActions([self.erase_action, self.colorize_action])
 
     def _make_status_bar(self) -> None:
         sb = self.statusBar()
         self.pos_label = QLabel()
         self.size_label = QLabel()
         self.zoom_label = QLabel()
-        for w in (self.pos_label, self.size_label, self.zoom_label):
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 100)
+        self.progress_bar.setMaximumWidth(160)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the running Erase or Colorize (Esc)")
+        self.cancel_button.clicked.connect(self.jobs.cancel)
+        for w in (self.progress_bar, self.cancel_button, self.pos_label, self.size_label,
+                  self.zoom_label):
             sb.addPermanentWidget(w)
+        self.progress_bar.hide()
+        self.cancel_button.hide()
         self.canvas.zoomChanged.connect(self._on_zoom_changed)
         self.canvas.cursorMoved.connect(self._on_cursor_moved)
 
@@ -224,6 +257,17 @@ class MainWindow(QMainWindow):
 
     def _on_tool_changed(self, name: str) -> None:
         self.tool_actions[name].setChecked(True)
+
+    def _on_busy_changed(self, busy: bool) -> None:
+        self.progress_bar.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        self.cancel_action.setEnabled(busy)  # Esc goes to the canvas tools otherwise
+        self.progress_bar.setValue(0)
+
+    def _on_progress(self, fraction: float, message: str) -> None:
+        self.progress_bar.setValue(round(fraction * 100))
+        if message:
+            self.progress_bar.setFormat(f"%p %  {message}")
 
     def _on_clean_changed(self, clean: bool) -> None:
         self.setWindowModified(not clean)
@@ -280,6 +324,7 @@ class MainWindow(QMainWindow):
         self.project_path = project_path
         self.canvas.set_document(doc, self.undo_stack)
         self.layers_panel.set_document(doc, self.undo_stack)
+        self.jobs.set_document(doc, self.undo_stack)
         shown = project_path or (doc.source_path if doc else None)
         self.setWindowFilePath(shown or "")
         self.setWindowTitle(f"{Path(shown).name if shown else 'Untitled'}[*] - Inpaint Desktop"
@@ -292,7 +337,8 @@ class MainWindow(QMainWindow):
         has = self.doc is not None
         for act in (self.save_action, self.save_as_action, self.export_action,
                     self.clear_mask_action, self.select_all_action, self.invert_action,
-                    self.grow_action, self.shrink_action, self.feather_action):
+                    self.grow_action, self.shrink_action, self.feather_action,
+                    self.erase_action, self.colorize_action):
             act.setEnabled(has)
 
     def open_dialog(self) -> None:
@@ -418,6 +464,15 @@ class MainWindow(QMainWindow):
         box.setAttribute(Qt.WA_DeleteOnClose)
         box.open()
 
+    # --- erase and colorize -------------------------------------------------------------
+    def erase(self) -> bool:
+        self._finish_tool()
+        return self.jobs.erase()
+
+    def colorize(self) -> bool:
+        self._finish_tool()
+        return self.jobs.colorize()
+
     # --- mask operations ------------------------------------------------------------
     def mask_op(self, op, *args) -> bool:
         if self.doc is None:
@@ -454,4 +509,5 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self._save_settings()
+        self.jobs.shutdown()  # cancels a running job and waits for the thread
         event.accept()

@@ -174,18 +174,21 @@ def test_close_with_unsaved_changes_can_be_cancelled(window, photo, monkeypatch)
     monkeypatch.setattr(window, "ask_save_changes", lambda: QMessageBox.Cancel)
     assert not window.close()
     assert window.isVisible()
+    monkeypatch.setattr(window, "ask_save_changes", lambda: QMessageBox.Discard)
+    assert window.close()
+    assert not window.jobs.worker._thread.isRunning()
 
 
 def test_geometry_and_recent_files_are_remembered(qtbot, isolated_settings, photo):
     w = MainWindow()
     qtbot.addWidget(w)
-    w.resize(777, 555)
+    w.resize(760, 640)
     w.show()
     w.open_path(str(photo[0]))
     assert w.close()
     w2 = MainWindow()
     qtbot.addWidget(w2)
-    assert (w2.width(), w2.height()) == (777, 555)
+    assert (w2.width(), w2.height()) == (760, 640)
     assert w2.recent_files() == [str(photo[0])]
     assert w2.recent_menu.actions()[0].text() == "holiday.png"
 

@@ -1,0 +1,270 @@
+"""Erase and Colorize as background jobs, and their results as undoable document edits.
+
+The controller snapshots what the job needs in the GUI thread (the flattened picture, the
+mask, the hints), runs the engine on the inference thread, and turns the answer into ONE
+undo step: a new result layer (plus, for Erase, the used part of the mask cleared). A
+result whose picture changed meanwhile (layers edited, another document) is dropped; mask
+painting during a job is fine and is kept.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
+from PySide6.QtGui import QUndoStack
+
+from inpaint_desktop.commands import EditCommand
+from inpaint_desktop.document import CompoundEdit, Document, Layer, PixelEdit, diff_tiles
+from inpaint_desktop.document.edits import InsertLayerEdit
+from inpaint_desktop.workers.inference import InferenceThread, Job
+
+HINT_UPDATE_DELAY_MS = 250  # wait for a pause in hint edits before colorizing again
+
+
+@dataclass
+class EngineChoice:
+    inpainter: str | None = None  # None = the registry's default
+    colorizer: str | None = None
+    hd_strategy: str = "crop"
+    crop_margin: int = 128
+    device: str = "auto"
+
+
+def _get_engine(engines: dict, kind: str, name: str | None, device: str):
+    """Engines are built once per (kind, name, device) and kept by the worker thread."""
+    import models
+
+    key = (kind, name or "", device)
+    if key not in engines:
+        get = models.get_inpainter if kind == "inpaint" else models.get_colorizer
+        engines[key] = get(name, device=device)
+    return engines[key]
+
+
+def _mask_bbox(mask: np.ndarray):
+    ys, xs = np.nonzero(mask)
+    if len(xs) == 0:
+        return None
+    return (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+
+
+class EngineJobs(QObject):
+    """Wires Erase / Colorize between the document, the undo stack and the inference thread."""
+
+    message = Signal(str)  # status-bar text
+    error = Signal(str)  # one-line failure for a dialog
+    busyChanged = Signal(bool)
+    progress = Signal(float, str)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.worker = InferenceThread(self)
+        self.worker.finished.connect(self._on_finished)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.cancelled.connect(self._on_cancelled)
+        self.worker.progress.connect(lambda job, f, m: self.progress.emit(f, m))
+        self.worker.busyChanged.connect(self.busyChanged)
+        self.choice = EngineChoice()
+        self.doc: Document | None = None
+        self.stack: QUndoStack | None = None
+        self.live_colorize = True  # re-colorize when hints change after a Colorize
+        self._content_rev = 0  # bumped by changes of the picture (not of mask or hints)
+        self._counter = itertools.count(1)
+        self._colorize_layer: Layer | None = None  # the layer that follows the hints
+        self._hint_timer = QTimer(self)
+        self._hint_timer.setSingleShot(True)
+        self._hint_timer.setInterval(HINT_UPDATE_DELAY_MS)
+        self._hint_timer.timeout.connect(self._recolorize)
+        self._top_seen = None
+        # The thread must stop before Qt destroys it, however the app ends.
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+
+    # --- document ------------------------------------------------------------------
+    def set_document(self, doc: Document | None, stack: QUndoStack | None) -> None:
+        self.worker.cancel_all()
+        if self.doc is not None:
+            self.doc.remove_listener(self._on_change)
+        if self.stack is not None:
+            self.stack.indexChanged.disconnect(self._on_index_changed)
+        self.doc, self.stack = doc, stack
+        self._colorize_layer = None
+        if doc is not None:
+            doc.add_listener(self._on_change)
+        if stack is not None:
+            stack.indexChanged.connect(self._on_index_changed)
+            self._top_seen = None
+
+    def _on_change(self, change) -> None:
+        # Mask strokes and hints do not change the picture a running job works on.
+        if change.bbox is not None and not (change.mask or getattr(change, "hints", False)):
+            self._content_rev += 1
+
+    def _on_index_changed(self, index: int) -> None:
+        """A newly pushed hint edit (not an undo or redo) refreshes a live colorization."""
+        stack = self.stack
+        if stack is None or index != stack.count() or index == 0:
+            return
+        top = stack.command(index - 1)
+        if top is self._top_seen:
+            return
+        self._top_seen = top
+        edit = getattr(top, "edit", None)
+        if edit is not None and type(edit).__module__.endswith("hint_edits"):
+            self.schedule_recolorize()
+
+    # --- Erase -----------------------------------------------------------------------
+    def erase(self) -> bool:
+        doc = self.doc
+        if doc is None:
+            return False
+        box = _mask_bbox(doc.mask)
+        if box is None:
+            self.message.emit("Paint a mask over what to erase first")
+            return False
+        image, mask = doc.composite(), doc.mask.copy()
+        choice = self.choice
+        n = next(self._counter)
+
+        def run(engines, cancel, progress):
+            import models
+
+            engine = _get_engine(engines, "inpaint", choice.inpainter, choice.device)
+            options = models.InpaintOptions(hd_strategy=choice.hd_strategy,
+                                            crop_margin=choice.crop_margin)
+            result = engine.inpaint(image, mask, options, cancel=cancel, progress=progress)
+            return engine.label or engine.name, result
+
+        job = Job(f"Erase {n}", run, revision=self._content_rev)
+        job.kind, job.doc, job.mask, job.box = "erase", doc, mask, box
+        self.worker.submit(job)
+        self.message.emit("Erasing... (Esc cancels)")
+        return True
+
+    # --- Colorize ----------------------------------------------------------------------
+    def colorize(self, live_layer: Layer | None = None) -> bool:
+        doc = self.doc
+        if doc is None:
+            return False
+        # A live update colorizes the picture under its own layer, not the old result.
+        below = doc.layers if live_layer is None else \
+            [la for la in doc.layers if la.id != live_layer.id]
+        from inpaint_desktop.document.compose import composite
+
+        image = composite(below, doc.bbox)
+        hints = [(h.x, h.y, tuple(h.rgb)) for h in getattr(doc, "hints", [])]
+        choice = self.choice
+
+        def run(engines, cancel, progress):
+            engine = _get_engine(engines, "colorize", choice.colorizer, choice.device)
+            result = engine.colorize(image, hints, cancel=cancel, progress=progress)
+            return engine.label or engine.name, result
+
+        n = next(self._counter) if live_layer is None else 0
+        job = Job(f"Colorize {n}", run, revision=self._content_rev)
+        job.kind, job.doc, job.live_layer = "colorize", doc, live_layer
+        self.worker.submit(job)
+        self.message.emit("Colorizing... (Esc cancels)")
+        return True
+
+    def schedule_recolorize(self) -> None:
+        layer = self._colorize_layer
+        if self.live_colorize and layer is not None and self.doc is not None \
+                and self.doc.has_layer(layer.id):
+            self._hint_timer.start()
+
+    def _recolorize(self) -> None:
+        # Only the newest hints matter: drop queued live updates first.
+        for job in self.worker.pending():
+            if getattr(job, "live_layer", None) is not None:
+                job.cancel.cancel()
+        layer = self._colorize_layer
+        if self.doc is not None and layer is not None and self.doc.has_layer(layer.id):
+            self.colorize(live_layer=layer)
+
+    # --- results -------------------------------------------------------------------
+    def cancel(self) -> None:
+        self.worker.cancel_all()
+
+    def is_busy(self) -> bool:
+        return self.worker.is_busy()
+
+    def _stale(self, job) -> str | None:
+        if job.doc is not self.doc or self.stack is None:
+            return "another photo is open"
+        if job.revision != self._content_rev:
+            return "the picture changed while it ran"
+        return None
+
+    def _on_finished(self, job, answer) -> None:
+        why = self._stale(job)
+        if why is not None:
+            self.message.emit(f"{job.title}: result dropped, {why}")
+            return
+        engine_label, result = answer
+        if job.kind == "erase":
+            self._paste_erase(job, engine_label, result)
+        else:
+            self._paste_colorize(job, engine_label, result)
+
+    def _on_failed(self, job, message: str) -> None:
+        self.error.emit(f"{job.title} failed: {message}")
+
+    def _on_cancelled(self, job) -> None:
+        if getattr(job, "live_layer", None) is None:
+            self.message.emit(f"{job.title} cancelled")
+
+    def _paste_erase(self, job, engine_label: str, result: np.ndarray) -> None:
+        doc = self.doc
+        x0, y0, x1, y1 = job.box
+        used = job.mask[y0:y1, x0:x1]
+        # Opaque where the mask was painted (soft edges are already blended in `result`),
+        # transparent elsewhere, so later edits of the layers below still show through.
+        alpha = np.where(used > 0, 255, 0).astype(np.uint8)
+        layer = Layer(name=f"{job.title} ({engine_label})",
+                      pixels=np.ascontiguousarray(result[y0:y1, x0:x1]), alpha=alpha, x=x0, y=y0)
+        # Clear the part of the mask this erase used; strokes painted meanwhile stay.
+        cleared = doc.mask.copy()
+        cleared[job.mask > 0] = 0
+        edits = [InsertLayerEdit(layer, len(doc.layers))]
+        patches = diff_tiles(doc.mask, cleared, job.box)
+        if patches:
+            edits.append(PixelEdit(doc.MASK, patches, label="Clear mask"))
+        self.stack.push(EditCommand(doc, CompoundEdit(edits, label=job.title)))
+        self.message.emit(f"{job.title}: done with {engine_label}")
+
+    def _paste_colorize(self, job, engine_label: str, answer) -> None:
+        doc = self.doc
+        result, notes = answer.image, list(answer.notes)
+        live = job.live_layer
+        if live is not None:
+            if not doc.has_layer(live.id):
+                return
+            patches = diff_tiles(live.pixels, result)
+            if patches:
+                self._attach_or_push(PixelEdit(live.id, patches, label="Update colorization"))
+            return
+        layer = Layer(name=f"{job.title} ({engine_label})", pixels=result)
+        self.stack.push(EditCommand(doc, InsertLayerEdit(layer, len(doc.layers),
+                                                         label=job.title)))
+        self._colorize_layer = layer
+        self.message.emit("; ".join([f"{job.title}: done with {engine_label}"] + notes))
+
+    def _attach_or_push(self, edit: PixelEdit) -> None:
+        """A live update joins the hint edit that caused it, so one undo takes back both."""
+        stack = self.stack
+        top = stack.command(stack.index() - 1) if stack.index() > 0 else None
+        if top is not None and stack.index() == stack.count() and hasattr(top, "attach"):
+            top.attach(edit)
+        else:
+            stack.push(EditCommand(self.doc, edit))
+            self._top_seen = stack.command(stack.index() - 1)
+
+    def shutdown(self) -> None:
+        self._hint_timer.stop()
+        self.set_document(None, None)
+        self.worker.shutdown()

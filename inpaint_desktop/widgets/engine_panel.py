@@ -1,0 +1,87 @@
+"""The Erase & Colorize panel: engine pickers, high-resolution options, the two buttons."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inpaint_desktop.widgets.engine_jobs import EngineJobs
+
+HD_STRATEGIES = (
+    ("crop", "Crop around each masked area (fast, full detail)"),
+    ("resize", "Resize the whole photo (large masks)"),
+    ("original", "Whole photo at full size (slow)"),
+)
+
+
+class EnginePanel(QWidget):
+    def __init__(self, jobs: EngineJobs, erase_action, colorize_action, parent=None):
+        super().__init__(parent)
+        import models  # the classical engines register on import; no torch here
+
+        self.jobs = jobs
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        layout.addLayout(form)
+
+        self.inpainter = QComboBox()
+        for info in models.inpainters():
+            self.inpainter.addItem(info.label or info.name, info.name)
+            self.inpainter.setItemData(self.inpainter.count() - 1, info.description,
+                                       0x03)  # Qt.ToolTipRole
+        self.inpainter.currentIndexChanged.connect(self._sync)
+        form.addRow("Erase with", self.inpainter)
+
+        self.hd = QComboBox()
+        for key, label in HD_STRATEGIES:
+            self.hd.addItem(label, key)
+        self.hd.currentIndexChanged.connect(self._sync)
+        form.addRow("Large photos", self.hd)
+
+        self.margin = QSpinBox()
+        self.margin.setRange(0, 2048)
+        self.margin.setValue(128)
+        self.margin.setSuffix(" px")
+        self.margin.setToolTip("Context around each masked area that the engine looks at")
+        self.margin.valueChanged.connect(self._sync)
+        form.addRow("Context margin", self.margin)
+
+        self.colorizer = QComboBox()
+        for info in models.colorizers():
+            self.colorizer.addItem(info.label or info.name, info.name)
+        self.colorizer.currentIndexChanged.connect(self._sync)
+        form.addRow("Colorize with", self.colorizer)
+
+        self.live = QCheckBox("Update colours as hints change")
+        self.live.setChecked(True)
+        self.live.toggled.connect(self._sync)
+        form.addRow(self.live)
+
+        self.erase_button = QPushButton(erase_action.text().replace("&", ""))
+        self.erase_button.setToolTip(erase_action.toolTip())
+        self.erase_button.clicked.connect(erase_action.trigger)
+        self.colorize_button = QPushButton(colorize_action.text().replace("&", ""))
+        self.colorize_button.clicked.connect(colorize_action.trigger)
+        layout.addWidget(self.erase_button)
+        layout.addWidget(self.colorize_button)
+        layout.addStretch(1)
+        self._sync()
+
+    def select_inpainter(self, name: str) -> None:
+        self.inpainter.setCurrentIndex(self.inpainter.findData(name))
+
+    def _sync(self, *_) -> None:
+        c = self.jobs.choice
+        c.inpainter = self.inpainter.currentData()
+        c.colorizer = self.colorizer.currentData()
+        c.hd_strategy = self.hd.currentData()
+        c.crop_margin = self.margin.value()
+        self.margin.setEnabled(c.hd_strategy == "crop")
+        self.jobs.live_colorize = self.live.isChecked()

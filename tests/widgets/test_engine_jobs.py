@@ -1,0 +1,198 @@
+"""Erase and Colorize in the window: background jobs, result layers, undo, cancel, staleness."""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QMessageBox
+
+import models
+from inpaint_desktop.document import layer_ops
+from inpaint_desktop.widgets.main_window import MainWindow
+from models.engine import Inpainter, register, unregister
+
+GATE = threading.Event()
+
+
+@register(priority=-100)
+class GatedInpainter(Inpainter):
+    """Fills the hole with pure green once GATE opens (tests hold it to act mid-job)."""
+
+    name = "test-gated"
+    label = "Gated test engine"
+
+    def _predict(self, image, hole):
+        deadline = time.monotonic() + 10
+        while not GATE.wait(0.01):
+            if time.monotonic() > deadline:
+                raise RuntimeError("gate never opened")
+        out = image.copy()
+        out[hole > 0] = (0, 255, 0)
+        return out
+
+
+@register(priority=-100)
+class BrokenInpainter(Inpainter):
+    name = "test-broken"
+    label = "Broken test engine"
+
+    def _predict(self, image, hole):
+        raise RuntimeError("out of memory while filling\nsecond line")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _unregister():
+    yield
+    unregister("test-gated")
+    unregister("test-broken")
+
+
+@pytest.fixture
+def window(qtbot, isolated_settings, tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    arr = rng.integers(0, 256, (80, 100, 3), dtype=np.uint8)
+    Image.fromarray(arr).save(tmp_path / "photo.png")
+    w = MainWindow()
+    monkeypatch.setattr(w, "ask_save_changes", lambda: QMessageBox.Discard)
+    monkeypatch.setattr(w, "report_error", lambda msg: setattr(w, "last_error", msg))
+    qtbot.addWidget(w)
+    w.show()
+    assert w.open_path(str(tmp_path / "photo.png"))
+    GATE.set()
+    yield w
+    GATE.set()
+
+
+def paint(w):
+    w.doc.mask[30:50, 40:60] = 255
+
+
+def test_erase_adds_one_result_layer_and_clears_the_used_mask(window, qtbot):
+    paint(window)
+    before = window.doc.composite()
+    window.engine_panel.select_inpainter("telea")
+    with qtbot.waitSignal(window.jobs.worker.finished, timeout=10000):
+        assert window.erase()
+    doc = window.doc
+    assert len(doc.layers) == 2 and doc.layers[1].name.startswith("Erase")
+    assert not doc.mask.any()
+    after = doc.composite()
+    outside = np.ones(doc.mask.shape, bool)
+    outside[30:50, 40:60] = False
+    assert np.array_equal(after[outside], before[outside])
+    assert not np.array_equal(after[30:50, 40:60], before[30:50, 40:60])
+    assert window.undo_stack.count() == 1
+    window.undo_action.trigger()
+    assert len(doc.layers) == 1 and (doc.mask[30:50, 40:60] == 255).all()
+    window.redo_action.trigger()
+    assert len(doc.layers) == 2 and not doc.mask.any()
+
+
+def test_window_stays_usable_while_erasing(window, qtbot):
+    paint(window)
+    window.engine_panel.select_inpainter("test-gated")
+    GATE.clear()
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(10)
+    assert window.erase()
+    assert window.cancel_button.isVisible() and window.cancel_action.isEnabled()
+    qtbot.wait(200)
+    # Paint more mask and zoom while the job runs: the event loop is alive.
+    window.doc.mask[5:10, 5:10] = 255
+    window.doc.notify((5, 5, 10, 10), mask=True)
+    window.zoom_in_action.trigger()
+    assert len(ticks) >= 8
+    with qtbot.waitSignal(window.jobs.worker.finished, timeout=10000):
+        GATE.set()
+    timer.stop()
+    doc = window.doc
+    assert len(doc.layers) == 2
+    assert tuple(doc.composite()[40, 50]) == (0, 255, 0)
+    # The strokes painted during the job are kept; only the erased part was cleared.
+    assert (doc.mask[5:10, 5:10] == 255).all() and not doc.mask[30:50, 40:60].any()
+    assert not window.cancel_button.isVisible()
+
+
+def test_cancel_stops_the_job_and_pastes_nothing(window, qtbot):
+    paint(window)
+    window.engine_panel.select_inpainter("test-gated")
+    GATE.clear()
+    with qtbot.waitSignal(window.jobs.worker.cancelled, timeout=10000):
+        window.erase()
+        QTimer.singleShot(100, window.cancel_action.trigger)
+        QTimer.singleShot(300, GATE.set)
+    assert len(window.doc.layers) == 1 and window.undo_stack.count() == 0
+    assert "cancelled" in window.statusBar().currentMessage()
+
+
+def test_result_is_dropped_when_the_picture_changed(window, qtbot):
+    paint(window)
+    window.engine_panel.select_inpainter("test-gated")
+    GATE.clear()
+    window.erase()
+    qtbot.wait(50)
+    layer_ops.set_props(window.doc, window.doc.layers[0].id, opacity=0.5).apply(window.doc)
+    with qtbot.waitSignal(window.jobs.worker.finished, timeout=10000):
+        GATE.set()
+    assert len(window.doc.layers) == 1
+    assert "dropped" in window.statusBar().currentMessage()
+
+
+def test_engine_failure_is_one_line_and_work_is_kept(window, qtbot):
+    paint(window)
+    window.engine_panel.select_inpainter("test-broken")
+    with qtbot.waitSignal(window.jobs.worker.failed, timeout=10000):
+        window.erase()
+    assert window.last_error == "Erase 1 failed: out of memory while filling"
+    assert (window.doc.mask[30:50, 40:60] == 255).all()
+
+
+def test_erase_with_empty_mask_says_what_to_do(window):
+    assert not window.erase()
+    assert "mask" in window.statusBar().currentMessage().lower()
+    assert not window.jobs.is_busy()
+
+
+def test_colorize_adds_a_colour_layer(window, qtbot):
+    with qtbot.waitSignal(window.jobs.worker.finished, timeout=20000):
+        assert window.colorize()
+    doc = window.doc
+    assert len(doc.layers) == 2 and doc.layers[1].name.startswith("Colorize")
+    assert doc.layers[1].pixels.shape == (80, 100, 3)
+    window.undo_action.trigger()
+    assert len(doc.layers) == 1
+
+
+def test_closing_during_a_job_is_clean(qtbot, isolated_settings, tmp_path, monkeypatch):
+    Image.fromarray(np.zeros((40, 40, 3), np.uint8)).save(tmp_path / "p.png")
+    w = MainWindow()
+    monkeypatch.setattr(w, "ask_save_changes", lambda: QMessageBox.Discard)
+    qtbot.addWidget(w)
+    w.open_path(str(tmp_path / "p.png"))
+    w.doc.mask[10:20, 10:20] = 255
+    w.engine_panel.select_inpainter("test-gated")
+    GATE.clear()
+    w.erase()
+    qtbot.wait(50)
+    opener = threading.Timer(0.2, GATE.set)  # the engine finishes its crop while we close
+    opener.start()
+    t0 = time.monotonic()
+    assert w.close()
+    opener.join()
+    assert time.monotonic() - t0 < 5
+    assert not w.jobs.worker._thread.isRunning()
+
+
+def test_engine_picker_lists_registered_engines(window):
+    names = [window.engine_panel.inpainter.itemData(i)
+             for i in range(window.engine_panel.inpainter.count())]
+    assert names[0] == models.default_inpainter()
+    assert {"telea", "navier-stokes", "fsr"} <= set(names)
+    window.engine_panel.hd.setCurrentIndex(window.engine_panel.hd.findData("resize"))
+    assert window.jobs.choice.hd_strategy == "resize"
+    assert not window.engine_panel.margin.isEnabled()
