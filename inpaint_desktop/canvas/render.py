@@ -29,6 +29,7 @@ from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 
 from inpaint_desktop.document import Document
+from inpaint_desktop.document.compose import composite
 from inpaint_desktop.document.geometry import BBox, clip, slices
 
 MIN_LEVEL_SIZE = 256  # build pyramid levels until the image fits this size
@@ -108,6 +109,7 @@ class Backing:
         self.color = QColor(255, 0, 0)
         self.opacity = float(opacity)
         self.set_color(color or self.color, refresh=False)
+        self.base_only = False  # "before" view: show only the bottom layer (the photo)
         self.update_image(doc.bbox)
         self.update_mask(doc.bbox)
 
@@ -122,7 +124,9 @@ class Backing:
         dst = self._rgb[0]
         for sy in range(y0, y1, rows):
             strip = (x0, sy, x1, min(y1, sy + rows))
-            dst[slices(strip)] = cv2.cvtColor(self.doc.composite(strip), cv2.COLOR_RGB2BGRA)
+            rgb = composite(self.doc.layers[:1], strip) if self.base_only \
+                else self.doc.composite(strip)
+            dst[slices(strip)] = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGRA)
         b = box
         for k in range(1, self.levels + 1):
             b = _reduce(self._rgb[k - 1], self._rgb[k], b)

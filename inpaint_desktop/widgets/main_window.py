@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from inpaint_desktop.canvas.view import CanvasView
 from inpaint_desktop.commands import push_edit
 from inpaint_desktop.document import Document, masking
+from inpaint_desktop.document.geometry import union
 from inpaint_desktop.document.image_io import (
     OPEN_FILTER,
     ImageFileError,
@@ -158,6 +159,9 @@ class MainWindow(QMainWindow):
         self.cancel_action = a("Cancel", self.jobs.cancel, "Esc", "Stop the running job")
         self.cancel_action.setEnabled(False)
 
+        self.compare_action = a("Show &original (hold \\)", self.show_original, None,
+                                "Compare with the photo as opened", checkable=True)
+
         self.zoom_in_action = a("Zoom &in", self.canvas.zoom_in, ["Ctrl++", "Ctrl+="])
         self.zoom_out_action = a("Zoom &out", self.canvas.zoom_out, "Ctrl+-")
         self.fit_action = a("&Fit to window", self.canvas.fit_to_window, "Ctrl+0")
@@ -198,6 +202,8 @@ class MainWindow(QMainWindow):
         m.addActions([self.zoom_in_action, self.zoom_out_action, self.fit_action,
                       self.actual_size_action])
         m.addSeparator()
+        m.addAction(self.compare_action)
+        m.addSeparator()
         for dock in self.findChildren(QDockWidget):
             m.addAction(dock.toggleViewAction())
 
@@ -211,7 +217,7 @@ class MainWindow(QMainWindow):
         toolbar.addSeparator()
         toolbar.addAction(self.show_mask_action)
         toolbar.addSeparator()
-        toolbar.addActions([self.erase_action, self.colorize_action])
+        toolbar.addActions([self.erase_action, self.colorize_action, self.compare_action])
 
     def _make_status_bar(self) -> None:
         sb = self.statusBar()
@@ -338,7 +344,7 @@ class MainWindow(QMainWindow):
         for act in (self.save_action, self.save_as_action, self.export_action,
                     self.clear_mask_action, self.select_all_action, self.invert_action,
                     self.grow_action, self.shrink_action, self.feather_action,
-                    self.erase_action, self.colorize_action):
+                    self.erase_action, self.colorize_action, self.compare_action):
             act.setEnabled(has)
 
     def open_dialog(self) -> None:
@@ -472,6 +478,35 @@ class MainWindow(QMainWindow):
     def colorize(self) -> bool:
         self._finish_tool()
         return self.jobs.colorize()
+
+    def show_original(self, on: bool) -> None:
+        """Before/after: show only the bottom layer (the photo as opened) in the view."""
+        backing = self.canvas.backing()
+        if backing is None or backing.base_only == bool(on):
+            return
+        backing.base_only = bool(on)
+        box = None
+        for layer in self.doc.layers[1:]:
+            box = union(box, layer.bbox)
+        if box is not None:
+            backing.update_image(box)
+            self.canvas.update()
+        if self.compare_action.isChecked() != bool(on):
+            self.compare_action.setChecked(bool(on))
+        if on:
+            self.statusBar().showMessage("Showing the original photo", 2000)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key_Backslash and not event.isAutoRepeat():
+            self.show_original(True)
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event) -> None:
+        if event.key() == Qt.Key_Backslash and not event.isAutoRepeat():
+            self.show_original(False)
+            return
+        super().keyReleaseEvent(event)
 
     # --- mask operations ------------------------------------------------------------
     def mask_op(self, op, *args) -> bool:

@@ -196,3 +196,30 @@ def test_engine_picker_lists_registered_engines(window):
     window.engine_panel.hd.setCurrentIndex(window.engine_panel.hd.findData("resize"))
     assert window.jobs.choice.hd_strategy == "resize"
     assert not window.engine_panel.margin.isEnabled()
+
+
+def test_hold_backslash_shows_the_original(window, qtbot):
+    paint(window)
+    window.engine_panel.select_inpainter("test-gated")
+    with qtbot.waitSignal(window.jobs.worker.finished, timeout=10000):
+        window.erase()
+    c = window.canvas
+    c.set_zoom(4.0)  # a pixel is 4x4 on screen: no rounding doubt about which one is sampled
+    from PySide6.QtCore import QPointF, Qt
+
+    p = c.map_from_image(QPointF(50.5, 40.5)).toPoint()
+    original = tuple(window.doc.layers[0].pixels[40, 50])
+
+    def shown():
+        col = c.grab().toImage().pixelColor(p)
+        return (col.red(), col.green(), col.blue())
+
+    window.doc.mask[:] = 0
+    window.show_mask_action.setChecked(False)
+    window.canvas.set_mask_visible(False)
+    assert shown() == (0, 255, 0)
+    qtbot.keyPress(c, Qt.Key_Backslash)
+    assert shown() == original and window.compare_action.isChecked()
+    qtbot.keyRelease(c, Qt.Key_Backslash)
+    assert shown() == (0, 255, 0) and not window.compare_action.isChecked()
+    assert len(window.doc.layers) == 2  # the view changed, not the document
