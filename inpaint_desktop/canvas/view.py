@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QRegion, QTransform, QUndoStack
 from PySide6.QtWidgets import QWidget
 from shiboken6 import isValid
 
-from inpaint_desktop.document import Change, Document
+from inpaint_desktop.commands import push_edit
+from inpaint_desktop.document import Change, Document, Edit
 from inpaint_desktop.document.geometry import BBox
+from inpaint_desktop.document.hint_edits import recolor_hint
 
+from .hint_tool import MARKER_EXTENT, HintTool, marker_rect, paint_markers, rgb_of
 from .render import Backing
 from .shapes import LassoTool, PolygonTool, RectangleTool
 from .tools import BrushTool, EraserTool, Tool
 
-TOOLS = {cls.name: cls for cls in (BrushTool, EraserTool, LassoTool, PolygonTool, RectangleTool)}
+TOOLS = {cls.name: cls for cls in (BrushTool, EraserTool, LassoTool, PolygonTool, RectangleTool,
+                                   HintTool)}
 
 MIN_ZOOM, MAX_ZOOM = 0.01, 32.0
 ZOOM_STEPS = (0.01, 0.02, 0.03, 0.04, 0.05, 1 / 16, 1 / 12, 0.1, 1 / 8, 1 / 6, 0.2, 0.25,
@@ -32,6 +36,7 @@ MIN_BRUSH, MAX_BRUSH = 1, 2000
 BRUSH_STEP = 1.15
 BACKGROUND = QColor(60, 60, 60)  # neutral gray around the image
 PREVIEW_MARGIN = 4  # screen pixels around a tool preview's shapes (pens, vertex squares)
+DEFAULT_HINT_COLOR = QColor(200, 60, 40)
 
 
 class CanvasView(QWidget):
@@ -39,6 +44,8 @@ class CanvasView(QWidget):
     cursorMoved = Signal(object)  # (x, y) image pixel under the cursor, or None
     brushChanged = Signal(int, float)  # diameter in image pixels, hardness 0..1
     toolChanged = Signal(str)
+    hintColorChanged = Signal(QColor)  # the colour new hints get (and the selected one has)
+    hintSelected = Signal(object)  # index of the selected colour hint, or None
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -62,6 +69,10 @@ class CanvasView(QWidget):
         self._pan_button: Qt.MouseButton | None = None
         self._pan_last = QPointF()
         self._cursor_pixel: tuple[int, int] | None = None
+        self._hint_color = QColor(DEFAULT_HINT_COLOR)
+        self._selected_hint: int | None = None
+        self._hint_preview: tuple[int, tuple[float, float]] | None = None  # a marker dragged
+        self._hints_seen: list = []  # doc.hints as last seen, to follow the selection
         self._update_cursor()
 
     def sizeHint(self) -> QSize:
@@ -79,6 +90,9 @@ class CanvasView(QWidget):
             self._doc.remove_listener(self._on_change)
         self._doc, self._stack = doc, undo_stack
         self._backing = None
+        self._hint_preview = None
+        self._hints_seen = [] if doc is None else list(doc.hints)
+        self.select_hint(None)
         if doc is not None:
             self._backing = Backing(doc, self._mask_color, self._mask_opacity)
             doc.add_listener(self._on_change)
@@ -106,6 +120,10 @@ class CanvasView(QWidget):
             self._backing = Backing(doc, self._mask_color, self._mask_opacity)
             self.update()
             return
+        if change.hints:
+            self._hints_changed(change.bbox)
+            if not (change.layers or change.mask):
+                return  # markers only: the picture is unchanged
         if change.bbox is None:
             return  # layer list or names only: no pixel changed
         if change.mask:
@@ -303,6 +321,98 @@ class CanvasView(QWidget):
     def mask_visible(self) -> bool:
         return self._mask_visible
 
+    # --- colour hints -------------------------------------------------------------------
+    def apply_edit(self, edit: Edit | None) -> bool:
+        """Apply `edit` as one undo step (without an undo stack: just apply it)."""
+        if edit is None or self._doc is None:
+            return False
+        if self._stack is not None:
+            return push_edit(self._stack, self._doc, edit)
+        edit.apply(self._doc)
+        return True
+
+    def hint_color(self) -> QColor:
+        return QColor(self._hint_color)
+
+    def set_hint_color(self, color: QColor) -> None:
+        """The colour for new hints; with a hint selected, also recolour it (one undo step)."""
+        color = QColor(color)
+        if not color.isValid():
+            return
+        color = QColor(*rgb_of(color))  # opaque
+        index = self._selected_hint
+        if index is not None and self._doc is not None:
+            self.apply_edit(recolor_hint(self._doc, index, rgb_of(color)))
+        self._set_hint_color(color)
+
+    def _set_hint_color(self, color: QColor) -> None:
+        if color != self._hint_color:
+            self._hint_color = QColor(color)
+            self.hintColorChanged.emit(QColor(color))
+
+    def selected_hint(self) -> int | None:
+        return self._selected_hint
+
+    def select_hint(self, index: int | None) -> None:
+        """Select the hint at `index` (None: none); its colour becomes the current one."""
+        hints = [] if self._doc is None else self._doc.hints
+        if index is not None and not 0 <= index < len(hints):
+            raise IndexError(f"no colour hint {index}")
+        if index == self._selected_hint:
+            return
+        for i in (self._selected_hint, index):
+            if i is not None and i < len(hints):
+                self._update_widget_rect(marker_rect(self, hints[i][:2]))
+        self._selected_hint = index
+        if index is not None:
+            self._set_hint_color(QColor(*hints[index].rgb))
+        self.hintSelected.emit(index)
+
+    def hint_preview(self) -> tuple[int, tuple[float, float]] | None:
+        """(index, position) of the marker being dragged, drawn there instead."""
+        return self._hint_preview
+
+    def preview_hint_move(self, index: int | None, pos: tuple[float, float] | None = None
+                          ) -> None:
+        """Draw hint `index` at `pos` until called with None (a drag in progress)."""
+        old = self._hint_preview
+        self._hint_preview = None if index is None else (index, pos)
+        hints = [] if self._doc is None else self._doc.hints
+        for p in (old, self._hint_preview):
+            if p is not None and p[0] < len(hints):
+                self._update_widget_rect(marker_rect(self, p[1]))
+                self._update_widget_rect(marker_rect(self, hints[p[0]][:2]))
+
+    def _hints_changed(self, box: BBox | None) -> None:
+        """Repaint the changed markers and keep the selection on the same hint."""
+        if box is not None:
+            x0, y0, x1, y1 = box
+            self._update_widget_rect(self._widget_rect(QRectF(x0, y0, x1 - x0, y1 - y0),
+                                                       MARKER_EXTENT))
+        if self._hint_preview is not None or self._tool.active and self._tool.name == "hint":
+            self._tool.cancel()  # the hints changed under a drag (undo): drop the drag
+        old, new = self._hints_seen, list(self._doc.hints)
+        self._hints_seen = new
+        sel = self._selected_hint
+        if sel is None:
+            return
+        if len(new) != len(old):
+            # one hint removed or inserted at the first index where the lists differ
+            r = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b),
+                     min(len(old), len(new)))
+            if len(new) == len(old) - 1:
+                sel = None if r == sel else sel - (r < sel)
+            elif len(new) == len(old) + 1:
+                sel += r <= sel
+            else:
+                sel = None
+        if sel is not None and sel >= len(new):
+            sel = None
+        if sel != self._selected_hint:
+            self.select_hint(sel)
+        elif sel is not None:
+            self._set_hint_color(QColor(*new[sel].rgb))  # recoloured (or undone)
+
     # --- painting -----------------------------------------------------------------------
     def paintEvent(self, event) -> None:
         p = QPainter(self)
@@ -322,11 +432,22 @@ class CanvasView(QWidget):
             for r in QRegion(rect) - inside:  # gray around the image only
                 p.fillRect(r, BACKGROUND)
             self._backing.draw(p, o, z, QRectF(rect), self._mask_visible)
+            paint_markers(p, self, rect)
             p.setTransform(self.image_transform())
             self._tool.paint_preview(p)
             p.resetTransform()
 
     # --- events -------------------------------------------------------------------------
+    def event(self, event) -> bool:
+        # Keys the tool uses right now (Delete for the selected hint, Esc to end a drag)
+        # win over window-wide shortcuts bound to the same keys.
+        if event.type() == QEvent.Type.ShortcutOverride and self._doc is not None:
+            claims = getattr(self._tool, "claims_key", None)
+            if claims is not None and claims(event.key(), event.modifiers()):
+                event.accept()
+                return True
+        return super().event(event)
+
     def _image_pos(self, event) -> tuple[float, float]:
         p = self.map_to_image(event.position())
         return (p.x(), p.y())

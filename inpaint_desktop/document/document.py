@@ -10,17 +10,21 @@ import numpy as np
 from .compose import composite
 from .edits import Edit
 from .geometry import BBox, union
+from .hints import Hint
 from .layer import Layer
 
 
 @dataclass(frozen=True)
 class Change:
     """What changed: `bbox` on the canvas (None = pixels unchanged), whether the layer
-    list or a layer's properties changed, and whether the mask changed."""
+    list or a layer's properties changed, whether the mask changed, and whether the colour
+    hints changed (then `bbox` is the image area under the changed hints' markers; no
+    pixel of the picture changed unless `layers` or `mask` says so too)."""
 
     bbox: BBox | None
     layers: bool = False
     mask: bool = False
+    hints: bool = False
 
 
 Listener = Callable[[Change], None]
@@ -35,6 +39,9 @@ class Document:
     source_path: str | None = None  # the file the image came from, never overwritten by export
     icc_profile: bytes | None = None  # kept so that export preserves the photo's colours
     revision: int = 0  # bumped on every change; background jobs compare it to drop stale results
+    # colour hints for Colorize, in image pixel coordinates (hints.py), edited through
+    # hint_edits.py; the index is a hint's identity for the edits
+    hints: list[Hint] = field(default_factory=list)
     _listeners: list[Listener] = field(default_factory=list, repr=False)
 
     MASK = "mask"
@@ -92,9 +99,10 @@ class Document:
         if fn in self._listeners:
             self._listeners.remove(fn)
 
-    def notify(self, bbox: BBox | None, layers: bool = False, mask: bool = False) -> None:
+    def notify(self, bbox: BBox | None, layers: bool = False, mask: bool = False,
+               hints: bool = False) -> None:
         self.revision += 1
-        change = Change(bbox, layers, mask)
+        change = Change(bbox, layers, mask, hints)
         for fn in list(self._listeners):
             fn(change)
 

@@ -5,7 +5,9 @@ A zip archive holding
                        "layers": [{"name", "file", "alpha_file" | null, "x", "y", "width",
                                    "height", "opacity", "visible"}, ...],   (bottom to top)
                        "mask": "mask.png", "icc_profile": "icc.bin" | null,
-                       "source_path": str | null}
+                       "source_path": str | null,
+                       "hints": [[x, y, "#rrggbb"], ...]}   (optional; colour hints, as
+                                                             in the hints JSON's "points")
     layers/N.png      each layer's RGB pixels; layers/N-alpha.png its alpha (L) if it has one
     mask.png          the mask (L, canvas size)
     icc.bin           the photo's colour profile, if it has one
@@ -32,6 +34,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from .document import Document
+from .hints import HintsError, hints_to_json, parse_hints, validate_hints
 from .image_io import (
     MAX_PIXELS,
     ImageFileError,
@@ -102,6 +105,7 @@ def save_project(doc: Document, path: PathLike) -> None:
         "layers": layers_json, "mask": "mask.png",
         "icc_profile": "icc.bin" if doc.icc_profile else None,
         "source_path": None if doc.source_path is None else os.fspath(doc.source_path),
+        "hints": json.loads(hints_to_json(doc.hints))["points"],
     }
 
     def write(f: IO[bytes]) -> None:
@@ -199,6 +203,7 @@ class _Reader:
         source = meta.get("source_path")
         if source is not None and not isinstance(source, str):
             raise self.error("project.json: 'source_path' must be a string or null")
+        hints = self.hints(meta, width, height)
 
         icc = None
         if icc_file is not None:
@@ -213,7 +218,7 @@ class _Reader:
                                 opacity=s["opacity"], visible=s["visible"]))
         mask = self.png(mask_file, width, height, "L", what=f"the mask {mask_file}")
         return Document(width=width, height=height, layers=layers, mask=mask,
-                        source_path=source, icc_profile=icc)
+                        source_path=source, icc_profile=icc, hints=hints)
 
     # --- project.json ---------------------------------------------------------------------
     def manifest(self) -> dict:
@@ -236,6 +241,18 @@ class _Reader:
             raise self.error(f"it was saved by a newer version of inpaint-desktop (project "
                              f"format {version}; this version reads up to {VERSION})")
         return meta
+
+    def hints(self, meta: dict, width: int, height: int) -> list:
+        points = meta.get("hints")  # projects saved before hints existed have none
+        if points is None:
+            return []
+        if not isinstance(points, list):
+            raise self.error("project.json: 'hints' must be a list of [x, y, \"#rrggbb\"]")
+        try:
+            hints = parse_hints(json.dumps({"points": points}))
+            return validate_hints(hints, width, height)
+        except HintsError as e:
+            raise self.error(f"project.json: hints: {e}") from None
 
     def layer_spec(self, i: int, spec: Any) -> dict:
         where = f"layer {i + 1}"

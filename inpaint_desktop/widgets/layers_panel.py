@@ -294,8 +294,8 @@ class LayersPanel(QWidget):
             return
         if change.layers:
             self._pending_rebuild = True
-        elif change.mask or change.bbox is None or self._doc is None:
-            return  # mask painting never touches the list or the thumbnails
+        elif change.mask or change.hints or change.bbox is None or self._doc is None:
+            return  # mask painting and hints never touch the list or the thumbnails
         else:
             for la in self._doc.layers:
                 if la.id in self._thumbs and intersect(la.bbox, change.bbox) is not None:

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from inpaint_desktop.canvas.view import CanvasView
 from inpaint_desktop.commands import push_edit
-from inpaint_desktop.document import Document, masking
+from inpaint_desktop.document import Document, hint_edits, masking
 from inpaint_desktop.document.geometry import union
 from inpaint_desktop.document.image_io import (
     OPEN_FILTER,
@@ -44,6 +44,7 @@ TOOLS = (  # name, label, shortcut
     ("lasso", "&Lasso", "L"),
     ("polygon", "&Polygon lasso", "P"),
     ("rectangle", "&Rectangle", "M"),
+    ("hint", "Colour &hint", "C"),
 )
 
 
@@ -156,6 +157,8 @@ class MainWindow(QMainWindow):
                               "Fill the masked area from its surroundings")
         self.colorize_action = a("&Colorize", self.colorize, "Ctrl+K",
                                  "Colorize the picture (steered by colour hints)")
+        self.clear_hints_action = a("Clear colour &hints", self.clear_hints, None,
+                                    "Remove every colour hint")
         self.cancel_action = a("Cancel", self.jobs.cancel, "Esc", "Stop the running job")
         self.cancel_action.setEnabled(False)
 
@@ -193,7 +196,8 @@ class MainWindow(QMainWindow):
         m.addAction(self.show_mask_action)
 
         m = bar.addMenu("&Image")
-        m.addActions([self.erase_action, self.colorize_action, self.cancel_action])
+        m.addActions([self.erase_action, self.colorize_action, self.clear_hints_action,
+                      self.cancel_action])
 
         m = bar.addMenu("&Layer")
         m.addActions(self.layers_panel.layer_actions())
@@ -344,7 +348,8 @@ class MainWindow(QMainWindow):
         for act in (self.save_action, self.save_as_action, self.export_action,
                     self.clear_mask_action, self.select_all_action, self.invert_action,
                     self.grow_action, self.shrink_action, self.feather_action,
-                    self.erase_action, self.colorize_action, self.compare_action):
+                    self.erase_action, self.colorize_action, self.compare_action,
+                    self.clear_hints_action):
             act.setEnabled(has)
 
     def open_dialog(self) -> None:
@@ -507,6 +512,11 @@ class MainWindow(QMainWindow):
             self.show_original(False)
             return
         super().keyReleaseEvent(event)
+
+    def clear_hints(self) -> bool:
+        if self.doc is None:
+            return False
+        return push_edit(self.undo_stack, self.doc, hint_edits.clear_hints(self.doc))
 
     # --- mask operations ------------------------------------------------------------
     def mask_op(self, op, *args) -> bool:

@@ -60,6 +60,16 @@ class ToolOptionsBar(QToolBar):
         self.opacity.valueChanged.connect(lambda v: canvas.set_mask_opacity(v / 100.0))
         self.addWidget(self.opacity)
 
+        self.addSeparator()
+        self.addWidget(QLabel(" Hint colour "))
+        self.hint_button = QToolButton()
+        self.hint_button.setToolTip("Colour of new colour hints, or of the selected hint "
+                                    "(Alt+click on the picture picks a colour from it)")
+        self.hint_button.clicked.connect(self._pick_hint_color)
+        self.hint_button.setIcon(_swatch(canvas.hint_color()))
+        canvas.hintColorChanged.connect(self._on_hint_color)
+        self.addWidget(self.hint_button)
+
         canvas.brushChanged.connect(self._on_brush_changed)
         self.set_mask_color(DEFAULT_MASK_COLOR)
         self.opacity.setValue(round(DEFAULT_MASK_OPACITY * 100))
@@ -77,6 +87,14 @@ class ToolOptionsBar(QToolBar):
         color = QColorDialog.getColor(self._color, self, "Mask colour")
         if color.isValid():
             self.set_mask_color(color)
+
+    def _pick_hint_color(self) -> None:
+        color = QColorDialog.getColor(self.canvas.hint_color(), self, "Hint colour")
+        if color.isValid():
+            self.canvas.set_hint_color(color)
+
+    def _on_hint_color(self, color: QColor) -> None:
+        self.hint_button.setIcon(_swatch(color))
 
     def _on_brush_changed(self, diameter: int, hardness: float) -> None:
         for widget, value in ((self.size_box, diameter), (self.hardness, round(hardness * 100))):

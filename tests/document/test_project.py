@@ -14,6 +14,7 @@ import pytest
 from PIL import Image, ImageCms
 
 from inpaint_desktop.document import Document, Layer
+from inpaint_desktop.document.hints import Hint
 from inpaint_desktop.document.image_io import ImageFileError
 from inpaint_desktop.document.project import (
     PROJECT_EXTENSION,
@@ -57,6 +58,7 @@ def assert_same(a: Document, b: Document) -> None:
         assert (la.alpha is None) == (lb.alpha is None)
         if la.alpha is not None:
             assert np.array_equal(la.alpha, lb.alpha)
+    assert a.hints == b.hints
     assert np.array_equal(a.composite(), b.composite())
 
 
@@ -344,3 +346,47 @@ def test_member_claiming_more_bytes_than_its_pixels(saved, tmp_path):
                   replace={"mask.png": png_bytes(np.zeros((H, W), np.uint8)) + padding})
     assert bad.stat().st_size < 100_000
     expect_error(bad, "mask.png", "larger")
+
+
+# --- colour hints --------------------------------------------------------------------------
+
+HINTS = [Hint(0.0, 0.0, (255, 0, 0)), Hint(39.0, 29.0, (1, 2, 3)), Hint(12.5, 7.25, (0, 0, 0)),
+         Hint(12.5, 7.25, (0, 0, 0))]
+
+
+def test_round_trip_with_hints(tmp_path):
+    doc = make_doc()
+    doc.hints[:] = HINTS
+    save_project(doc, tmp_path / "hints.inpaint")
+    with zipfile.ZipFile(tmp_path / "hints.inpaint") as zf:
+        meta = json.loads(zf.read("project.json"))
+    assert meta["hints"] == [[0, 0, "#ff0000"], [39, 29, "#010203"], [12.5, 7.25, "#000000"],
+                             [12.5, 7.25, "#000000"]]
+    loaded = load_project(tmp_path / "hints.inpaint")
+    assert_same(doc, loaded)
+    assert loaded.hints == HINTS and all(isinstance(h, Hint) for h in loaded.hints)
+    assert loaded.hints is not doc.hints
+
+
+def test_project_without_hints_loads(saved, tmp_path):
+    old = rewrite(saved, tmp_path / "old.inpaint", meta=lambda m: m.pop("hints"))
+    assert load_project(old).hints == []
+    null = rewrite(saved, tmp_path / "null.inpaint", meta=set_key("hints", None))
+    assert load_project(null).hints == []
+    assert load_project(saved).hints == []
+
+
+@pytest.mark.parametrize("value, words", [
+    ({"points": []}, ["hints", "list"]),
+    ([[1, 2]], ["hints", "point 1"]),
+    ([[1, 2, "#ff0000"], [1, "2", "#ff0000"]], ["hints", "point 2", "y"]),
+    ([[1, 2, "red"]], ["hints", "colour"]),
+    ([[1, 2, "#ff0000", 4]], ["hints", "point 1"]),
+    ([[True, 2, "#ff0000"]], ["hints", "x"]),
+    ([[W, 2, "#ff0000"]], ["hints", "outside"]),
+    ([[-0.5, 2, "#ff0000"]], ["hints", "outside"]),
+    (["1, 2, #ff0000"], ["hints", "point 1"]),
+])
+def test_malformed_hints(saved, tmp_path, value, words):
+    bad = rewrite(saved, tmp_path / "bad.inpaint", meta=set_key("hints", value))
+    expect_error(bad, *words)

@@ -223,3 +223,39 @@ def test_hold_backslash_shows_the_original(window, qtbot):
     qtbot.keyRelease(c, Qt.Key_Backslash)
     assert shown() == (0, 255, 0) and not window.compare_action.isChecked()
     assert len(window.doc.layers) == 2  # the view changed, not the document
+
+
+def test_colour_hints_steer_a_live_colorization(qtbot, isolated_settings, tmp_path,
+                                                monkeypatch):
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtGui import QColor
+
+    gray = np.tile(np.linspace(60, 200, 90, dtype=np.uint8), (70, 1))
+    Image.fromarray(gray).save(tmp_path / "scan.png")
+    w = MainWindow()
+    monkeypatch.setattr(w, "ask_save_changes", lambda: QMessageBox.Discard)
+    qtbot.addWidget(w)
+    w.show()
+    assert w.open_path(str(tmp_path / "scan.png"))
+    with qtbot.waitSignal(w.jobs.worker.finished, timeout=20000):
+        w.colorize()
+    layer = w.doc.layers[1]
+    assert np.ptp(layer.pixels.astype(int), axis=2).max() <= 2  # no hints yet: gray
+    gray_pixels = layer.pixels.copy()
+
+    w.canvas.set_tool("hint")
+    w.canvas.set_hint_color(QColor(220, 30, 30))
+    w.canvas.set_zoom(4.0)
+    qtbot.mouseClick(w.canvas, Qt.LeftButton,
+                     pos=w.canvas.map_from_image(QPointF(45.5, 35.5)).toPoint())
+    assert len(w.doc.hints) == 1
+    qtbot.waitUntil(lambda: not np.array_equal(layer.pixels, gray_pixels), timeout=20000)
+    r, g, b = layer.pixels[35, 45].astype(int)
+    assert r > g + 20 and r > b + 20  # the picture follows the red hint
+    assert w.undo_stack.count() == 2  # Colorize, then the hint WITH its colour update
+    w.undo_action.trigger()
+    assert not w.doc.hints and np.array_equal(layer.pixels, gray_pixels)
+    w.redo_action.trigger()
+    assert len(w.doc.hints) == 1 and layer.pixels[35, 45, 0] == r
+    qtbot.wait(400)  # undo/redo do not start another colorization
+    assert not w.jobs.is_busy() and w.undo_stack.count() == 2
