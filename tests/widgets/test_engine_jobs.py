@@ -17,7 +17,6 @@ from models.engine import Inpainter, register, unregister
 GATE = threading.Event()
 
 
-@register(priority=-100)
 class GatedInpainter(Inpainter):
     """Fills the hole with pure green once GATE opens (tests hold it to act mid-job)."""
 
@@ -34,7 +33,6 @@ class GatedInpainter(Inpainter):
         return out
 
 
-@register(priority=-100)
 class BrokenInpainter(Inpainter):
     name = "test-broken"
     label = "Broken test engine"
@@ -44,7 +42,10 @@ class BrokenInpainter(Inpainter):
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _unregister():
+def _test_engines():
+    # Registered only while this module runs: other tests iterate over the registry.
+    register(GatedInpainter, priority=-100)
+    register(BrokenInpainter, priority=-100)
     yield
     unregister("test-gated")
     unregister("test-broken")
