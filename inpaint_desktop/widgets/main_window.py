@@ -78,7 +78,7 @@ class MainWindow(QMainWindow):
 
         self._make_actions()
         self.engine_panel = EnginePanel(self.jobs, self.erase_action, self.colorize_action)
-        self._add_dock("Erase & Colorize", self.engine_panel, Qt.RightDockWidgetArea)
+        self._add_dock("Erase and Colorize", self.engine_panel, Qt.RightDockWidgetArea)
         self._make_menus()
         self.tool_options = ToolOptionsBar(self.canvas, self)
         self.addToolBar(Qt.TopToolBarArea, self.tool_options)
