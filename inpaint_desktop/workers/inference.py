@@ -9,7 +9,6 @@ never overlap and weights load once (the worker keeps engines in `engines`).
 from __future__ import annotations
 
 import itertools
-import threading
 import traceback
 import weakref
 from collections.abc import Callable
@@ -17,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from models.engine import Cancelled, CancelToken
 
 _job_ids = itertools.count(1)
 _threads: weakref.WeakSet[QThread] = weakref.WeakSet()
@@ -34,38 +35,17 @@ def running_qthreads() -> list[QThread]:
     return alive
 
 
-class JobCancelled(Exception):
-    """Raised inside a job when its cancel flag was set."""
-
-
-class CancelFlag:
-    """Thread-safe cancel request, duck-compatible with the engines' cancel token."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-    def check(self) -> None:
-        if self._event.is_set():
-            raise JobCancelled()
-
-
 @dataclass
 class Job:
     """`run(engines, cancel, progress)` does the work in the worker thread and returns the
-    result; `progress(fraction, message)` may be called from it."""
+    result; `progress(fraction, message)` may be called from it. `cancel` is the engines'
+    own CancelToken, so a job hands it straight to the engine."""
 
     title: str
-    run: Callable[[dict, CancelFlag, Callable[[float, str], None]], Any]
+    run: Callable[[dict, CancelToken, Callable[[float, str], None]], Any]
     revision: int = 0
     id: int = field(default_factory=lambda: next(_job_ids))
-    cancel: CancelFlag = field(default_factory=CancelFlag)
+    cancel: CancelToken = field(default_factory=CancelToken)
 
 
 class _Worker(QObject):
@@ -87,7 +67,7 @@ class _Worker(QObject):
             result = job.run(self.engines, job.cancel,
                              lambda f, m="": self.progress.emit(job.id, float(f), str(m)))
         except Exception as e:  # noqa: BLE001 - every failure is reported, none kills the thread
-            if job.cancel.cancelled or type(e).__name__ in ("JobCancelled", "Cancelled"):
+            if job.cancel.cancelled or isinstance(e, Cancelled):
                 self.cancelled.emit(job.id)
             else:
                 traceback.print_exc()

@@ -6,7 +6,8 @@ import time
 import pytest
 from PySide6.QtCore import QTimer
 
-from inpaint_desktop.workers.inference import InferenceThread, Job, JobCancelled
+from inpaint_desktop.workers.inference import InferenceThread, Job
+from models.engine import Cancelled
 
 
 @pytest.fixture
@@ -84,7 +85,7 @@ def test_engines_persist_between_jobs(qtbot, worker):
 
 def test_job_raising_cancelled_counts_as_cancelled(qtbot, worker):
     def run(engines, cancel, progress):
-        raise JobCancelled()
+        raise Cancelled()
     with qtbot.waitSignal(worker.cancelled, timeout=5000):
         worker.submit(Job("c", run))
 
