@@ -21,7 +21,11 @@ spec="."
 stamp=".venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)${extra:+-$extra}"
 if [ ! -f "$stamp" ]; then
   echo "Installing inpaint-desktop ${extra:+with [$extra] }into .venv (first run takes a few minutes) ..." >&2
-  .venv/bin/python -m pip install --quiet --upgrade pip >&2
-  .venv/bin/python -m pip install --quiet -e "$spec" >&2
+  # pip warns once per package about this machine's local index folders: drop that noise.
+  pip_quiet() {
+    .venv/bin/python -m pip "$@" 2>&1 | { grep -v -e "is ignored: it is neither a file" >&2 || true; }
+  }
+  pip_quiet install --quiet --upgrade pip
+  pip_quiet install --quiet -e "$spec"
   touch "$stamp"
 fi
