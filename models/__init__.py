@@ -1,8 +1,9 @@
 """Networks and inference engines (numpy, OpenCV, torch). Never imports Qt or the app.
 
 Importing the package registers the classical engines, so `get_inpainter()` and
-`get_colorizer()` always have something to return, with no weights at all. The interface is
-in `models/engine.py`.
+`get_colorizer()` always have something to return, with no weights at all, and the learned
+models found on disk (`models/learned.py`; a bundled model becomes the default). The
+interface is in `models/engine.py`.
 """
 
 from . import classical_colorize, classical_inpaint  # noqa: F401  (register the engines)
@@ -27,10 +28,17 @@ from .engine import (
     register,
     select_device,
 )
+from .learned import discover, discovery_problems
+from .weights import WeightsError
+
+# Learned models (weights + model card) in resources/weights and the user's model folder.
+# Reads the cards only: torch and the weights load when an engine is built.
+discover()
 
 __all__ = [
     "CancelToken", "Cancelled", "ColorizeOptions", "ColorizeResult", "Colorizer", "EngineInfo",
-    "Hint", "InpaintOptions", "Inpainter", "NothingToDo", "UnknownModel", "colorizers",
-    "default_colorizer", "default_inpainter", "get_colorizer", "get_inpainter", "inpainters",
-    "register", "select_device",
+    "Hint", "InpaintOptions", "Inpainter", "NothingToDo", "UnknownModel",
+    "WeightsError", "colorizers", "default_colorizer", "default_inpainter", "discover",
+    "discovery_problems", "get_colorizer", "get_inpainter", "inpainters", "register",
+    "select_device",
 ]

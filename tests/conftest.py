@@ -1,10 +1,13 @@
 """Shared test set-up: headless Qt, and no test may leave a thread running."""
 
 import os
+import tempfile
 import threading
 import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The engine registry discovers the user's trained models on import: tests see none of them.
+os.environ["INPAINT_DESKTOP_MODELS"] = tempfile.mkdtemp(prefix="inpaint-test-models-")
 
 import pytest  # noqa: E402
 

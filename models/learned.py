@@ -1,0 +1,320 @@
+"""Learned engines: weights files + model cards found on disk, registered as engines.
+
+:func:`discover` looks for ``*.safetensors`` files with a ``.json`` model card beside them in
+
+- the bundled folder ``resources/weights/`` of the repository (priority 10: a bundled model
+  becomes the default engine of its kind), and
+- the user's model folder (priority 5): ``$INPAINT_DESKTOP_MODELS`` (one or more folders,
+  separated by ``os.pathsep``) or else the platform's data folder
+  (``$XDG_DATA_HOME/inpaint-desktop/models``, ``~/.local/share/inpaint-desktop/models`` on
+  Linux; ``~/Library/Application Support/inpaint-desktop/models`` on macOS;
+  ``%LOCALAPPDATA%\\inpaint-desktop\\models`` on Windows).
+
+Discovery reads the cards and checks each weights file's header and size, and registers an
+:class:`~models.engine.EngineInfo` per file. It imports neither torch nor the weights: that
+happens when the engine is built (``get_inpainter(name)``), which also verifies the sha256.
+A broken file is skipped with a logged warning and listed by :func:`discovery_problems`.
+
+:data:`ARCHITECTURES` maps a card's ``architecture`` name to the network that reads it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .engine import COLORIZE, INPAINT, EngineInfo, Inpainter, register_info, unregister
+from .weights import (
+    WeightsError,
+    card_path_for,
+    check_safetensors_header,
+    load_card,
+    load_weights,
+)
+
+log = logging.getLogger(__name__)
+
+BUNDLED_PRIORITY = 10
+USER_PRIORITY = 5
+DEFAULT_WORKING_SIZE = 512
+MODELS_ENV = "INPAINT_DESKTOP_MODELS"
+APP_DIR = "inpaint-desktop"
+
+
+# --------------------------------------------------------------------------------------------
+# Architectures
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A network that model cards can name. `build` is a callable(config) -> nn.Module, or
+    "module:function" (imported only when a model is built, so torch stays unloaded)."""
+
+    name: str
+    kind: str  # INPAINT or COLORIZE
+    label: str
+    build: Callable[[dict], Any] | str
+
+    def build_net(self, config: dict):
+        build = self.build
+        if isinstance(build, str):
+            module, _, function = build.partition(":")
+            build = getattr(importlib.import_module(module), function)
+        return build(config)
+
+
+ARCHITECTURES: dict[str, Architecture] = {}
+
+
+def register_architecture(arch: Architecture) -> None:
+    if arch.kind not in (INPAINT, COLORIZE):
+        raise ValueError(f"unknown engine kind {arch.kind!r}")
+    ARCHITECTURES[arch.name] = arch
+
+
+register_architecture(Architecture("ffc_unet", INPAINT, "FFC U-Net",
+                                   "models.nets.inpaint_net:build"))
+
+
+def _architecture(card: dict, source: Path) -> Architecture:
+    arch = ARCHITECTURES.get(card["architecture"])
+    if arch is None:
+        known = ", ".join(sorted(ARCHITECTURES)) or "none"
+        raise WeightsError(f"model card {source.name}: unknown architecture "
+                           f"{card['architecture']!r} (known: {known})")
+    task = card.get("task")
+    if task is not None and task != arch.kind:
+        raise WeightsError(f"model card {source.name}: task {task!r} does not match "
+                           f"architecture {arch.name!r} ({arch.kind})")
+    return arch
+
+
+# --------------------------------------------------------------------------------------------
+# The engine
+
+
+def load_net(weights_path: str | os.PathLike, card: dict | None = None, device: str = "cpu"):
+    """Build the card's network, load and verify the weights; eval mode, fp32, on `device`.
+
+    Returns (net, card). A bad card, a checksum mismatch, a damaged file or weights that do
+    not fit the architecture raise WeightsError.
+    """
+    weights_path = Path(weights_path)
+    if card is None:
+        card = load_card(card_path_for(weights_path))
+    arch = _architecture(card, weights_path)
+    state = load_weights(weights_path, expected_sha256=card["sha256"])
+    try:
+        net = arch.build_net(dict(card["config"]))
+    except Exception as exc:  # noqa: BLE001 - a config the network rejects
+        raise WeightsError(f"model card {weights_path.with_suffix('.json').name}: "
+                           f"cannot build {arch.name} from its config ({exc})") from None
+    try:
+        net.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        detail = first[1].strip() if len(first) > 1 else (first[0] if first else "")
+        raise WeightsError(f"weights file {weights_path.name} does not fit {arch.name} with "
+                           f"its card's config ({detail})") from None
+    return net.float().eval().to(device), card
+
+
+class LearnedInpainter(Inpainter):
+    """An inpainting network read from a weights file and its card.
+
+    The network takes an RGB image in [0, 1] and a hole mask (1 = fill), as the trainer fed
+    it (``trainer.loop.to_tensor_images`` / ``to_tensor_masks``), and returns RGB in about
+    [0, 1], which is clamped and rounded to uint8.
+    """
+
+    uses_device = True
+
+    def __init__(self, weights_path: str | os.PathLike, card: dict | None = None,
+                 device: str = "cpu", name: str | None = None, label: str | None = None,
+                 description: str | None = None) -> None:
+        super().__init__(device)
+        self.weights_path = Path(weights_path)
+        self.net, self.card = load_net(self.weights_path, card, device)
+        self.name = name or str(self.card.get("name") or self.weights_path.stem)
+        self.label = label or self.name
+        self.description = description or describe(self.card)
+        self.working_size = int(self.card.get("working_size") or DEFAULT_WORKING_SIZE)
+        self.pad_multiple = int(getattr(self.net, "stride", 1))
+
+    def _predict(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            x = torch.from_numpy(image).to(self.device).permute(2, 0, 1)[None].float() / 255.0
+            m = torch.from_numpy(hole > 127).to(self.device)[None, None].float()
+            y = self.net(x, m)
+            y = (y[0].clamp(0, 1) * 255.0).round().to(torch.uint8).permute(1, 2, 0)
+            return np.ascontiguousarray(y.cpu().numpy())
+
+
+ENGINE_CLASSES: dict[str, type] = {INPAINT: LearnedInpainter}
+
+
+# --------------------------------------------------------------------------------------------
+# Discovery
+
+
+@dataclass(frozen=True)
+class DiscoveredModel:
+    name: str
+    kind: str
+    weights: Path
+    card: dict
+    priority: int
+
+
+_DISCOVERED: dict[str, DiscoveredModel] = {}
+_PROBLEMS: list[str] = []
+
+
+def bundled_folder() -> Path:
+    """``resources/weights`` of the repository (shipped models)."""
+    return Path(__file__).resolve().parent.parent / "resources" / "weights"
+
+
+def user_folders() -> list[Path]:
+    """The user's model folders: ``$INPAINT_DESKTOP_MODELS`` or the platform's data folder."""
+    env = os.environ.get(MODELS_ENV)
+    if env:
+        return [Path(p).expanduser() for p in env.split(os.pathsep) if p]
+    home = Path.home()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = home / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
+    return [base / APP_DIR / "models"]
+
+
+def default_folders() -> list[tuple[Path, int]]:
+    return [(bundled_folder(), BUNDLED_PRIORITY)] + [(p, USER_PRIORITY) for p in user_folders()]
+
+
+def describe(card: dict) -> str:
+    """One line for the model picker: architecture, size, training and validation figures."""
+    arch = ARCHITECTURES.get(card.get("architecture", ""))
+    parts = [arch.label if arch else str(card.get("architecture"))]
+    params = card.get("parameters")
+    if isinstance(params, (int, float)):
+        parts[0] += f", {params / 1e6:.1f} M parameters"
+    training = card.get("training") if isinstance(card.get("training"), dict) else {}
+    steps, wall = training.get("steps"), training.get("wall_seconds")
+    if isinstance(steps, int):
+        text = f"trained {steps} steps"
+        if isinstance(wall, (int, float)):
+            text += f" ({wall / 3600:.1f} h)"
+        if isinstance(training.get("train_photos"), int):
+            text += f" on {training['train_photos']} photos"
+        parts.append(text)
+    metrics = card.get("metrics") if isinstance(card.get("metrics"), dict) else {}
+    last = metrics.get("val_last") if isinstance(metrics.get("val_last"), dict) else {}
+    if isinstance(last.get("val_psnr"), (int, float)):
+        text = f"val hole PSNR {last['val_psnr']:.2f} dB"
+        if isinstance(last.get("val_ssim"), (int, float)):
+            text += f", SSIM {last['val_ssim']:.3f}"
+        baselines = metrics.get("val_baselines")
+        if isinstance(baselines, dict):
+            best = [(v["val_psnr"], k) for k, v in baselines.items()
+                    if isinstance(v, dict) and isinstance(v.get("val_psnr"), (int, float))]
+            if best:
+                psnr, engine = max(best)
+                text += f" (best baseline: {engine} {psnr:.2f} dB)"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def _factory(cls: type, weights: Path, card: dict, name: str, label: str, description: str):
+    def build(device: str):
+        return cls(weights, card, device, name=name, label=label, description=description)
+
+    return build
+
+
+def _inspect(weights: Path) -> tuple[dict, Architecture]:
+    card_file = card_path_for(weights)
+    if not card_file.is_file():
+        raise WeightsError(f"weights file {weights.name} has no model card {card_file.name}")
+    card = load_card(card_file)
+    arch = _architecture(card, card_file)
+    expected = card.get("bytes")
+    check_safetensors_header(weights, expected if isinstance(expected, int) else None)
+    return card, arch
+
+
+def discover(folders: Iterable[tuple[str | os.PathLike, int]] | None = None) -> list[EngineInfo]:
+    """Find and register the learned models in `folders` ((folder, priority) pairs).
+
+    None = :func:`default_folders`. Models registered by an earlier call are unregistered
+    first, so calling it again after a training run picks up new files. Returns the
+    registered entries; problems are logged and kept for :func:`discovery_problems`.
+    """
+    for name in list(_DISCOVERED):
+        unregister(name)
+    _DISCOVERED.clear()
+    _PROBLEMS.clear()
+    from .engine import _REGISTRY  # the names taken by built-in engines
+
+    found = []
+    for folder, priority in (default_folders() if folders is None else folders):
+        folder = Path(folder)
+        try:
+            files = sorted(folder.glob("*.safetensors")) if folder.is_dir() else []
+        except OSError as exc:
+            _problem(f"model folder {folder}: {exc}")
+            continue
+        for weights in files:
+            try:
+                card, arch = _inspect(weights)
+            except WeightsError as exc:
+                _problem(f"{weights}: {exc}")
+                continue
+            except Exception as exc:  # noqa: BLE001 - discovery must never stop the app
+                _problem(f"{weights}: {type(exc).__name__}: {exc}")
+                continue
+            cls = ENGINE_CLASSES.get(arch.kind)
+            if cls is None:
+                _problem(f"{weights}: no engine runs {arch.kind} models yet")
+                continue
+            base = str(card.get("name") or weights.stem).strip() or weights.stem
+            name, n = base, 1
+            while name in _REGISTRY[INPAINT] or name in _REGISTRY[COLORIZE]:
+                n += 1
+                name = f"{base}-{n}"
+            label = str(card.get("label") or f"{arch.label} ({name})")
+            description = str(card.get("description") or describe(card))
+            info = EngineInfo(name, arch.kind, label, description,
+                              _factory(cls, weights, card, name, label, description),
+                              priority, True)
+            register_info(info)
+            _DISCOVERED[name] = DiscoveredModel(name, arch.kind, weights, card, priority)
+            found.append(info)
+    return found
+
+
+def _problem(message: str) -> None:
+    log.warning("skipped a model: %s", message)
+    _PROBLEMS.append(message)
+
+
+def discovery_problems() -> list[str]:
+    """One line per file that the last :func:`discover` skipped, saying why."""
+    return list(_PROBLEMS)
+
+
+def discovered() -> list[DiscoveredModel]:
+    """The models that the last :func:`discover` registered (for `inpaint-desktop models`)."""
+    return sorted(_DISCOVERED.values(), key=lambda m: (-m.priority, m.name))
