@@ -51,6 +51,14 @@ def _mask_bbox(mask: np.ndarray):
     return (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
 
 
+def _is_hint_command(cmd) -> bool:
+    """A colour-hint edit (possibly with a colorization update attached already)."""
+    edit = getattr(cmd, "edit", None)
+    if isinstance(edit, CompoundEdit) and edit.edits:
+        edit = edit.edits[0]
+    return edit is not None and type(edit).__module__.endswith("hint_edits")
+
+
 class EngineJobs(QObject):
     """Wires Erase / Colorize between the document, the undo stack and the inference thread."""
 
@@ -113,8 +121,7 @@ class EngineJobs(QObject):
         if top is self._top_seen:
             return
         self._top_seen = top
-        edit = getattr(top, "edit", None)
-        if edit is not None and type(edit).__module__.endswith("hint_edits"):
+        if _is_hint_command(top):
             self.schedule_recolorize()
 
     # --- Erase -----------------------------------------------------------------------
@@ -258,7 +265,7 @@ class EngineJobs(QObject):
         """A live update joins the hint edit that caused it, so one undo takes back both."""
         stack = self.stack
         top = stack.command(stack.index() - 1) if stack.index() > 0 else None
-        if top is not None and stack.index() == stack.count() and hasattr(top, "attach"):
+        if top is not None and stack.index() == stack.count() and _is_hint_command(top):
             top.attach(edit)
         else:
             stack.push(EditCommand(self.doc, edit))
