@@ -31,7 +31,18 @@ from typing import Any
 
 import numpy as np
 
-from .engine import COLORIZE, INPAINT, EngineInfo, Inpainter, register_info, unregister
+from .engine import (
+    COLORIZE,
+    INPAINT,
+    CancelToken,
+    ChromaHint,
+    Colorizer,
+    EngineInfo,
+    Inpainter,
+    ProgressFn,
+    register_info,
+    unregister,
+)
 from .weights import (
     WeightsError,
     card_path_for,
@@ -82,6 +93,8 @@ def register_architecture(arch: Architecture) -> None:
 
 register_architecture(Architecture("ffc_unet", INPAINT, "FFC U-Net",
                                    "models.nets.inpaint_net:build"))
+register_architecture(Architecture("hint_colorizer", COLORIZE, "Hint colorizer",
+                                   "models.nets.colorize_net:build"))
 
 
 def _architecture(card: dict, source: Path) -> Architecture:
@@ -160,7 +173,60 @@ class LearnedInpainter(Inpainter):
             return np.ascontiguousarray(y.cpu().numpy())
 
 
-ENGINE_CLASSES: dict[str, type] = {INPAINT: LearnedInpainter}
+DEFAULT_COLORIZE_SIZE = 256
+HINT_RADIUS = 1  # a hint covers (2 r + 1)^2 working-size pixels, as the trainer's small patches
+
+
+class LearnedColorizer(Colorizer):
+    """A colorization network read from a weights file and its card.
+
+    The network takes L (B x 1 x H x W, [0, 100]) and hint channels (a, b, mask; B x 3 x H x W)
+    at the working size and returns ab; without hints it colours the photo on its own.
+    """
+
+    uses_device = True
+    needs_hints = False
+
+    def __init__(self, weights_path: str | os.PathLike, card: dict | None = None,
+                 device: str = "cpu", name: str | None = None, label: str | None = None,
+                 description: str | None = None) -> None:
+        super().__init__(device)
+        self.weights_path = Path(weights_path)
+        self.net, self.card = load_net(self.weights_path, card, device)
+        self.name = name or str(self.card.get("name") or self.weights_path.stem)
+        self.label = label or self.name
+        self.description = description or describe(self.card)
+        self.working_size = int(self.card.get("working_size") or DEFAULT_COLORIZE_SIZE)
+
+    def _predict(self, lightness: np.ndarray, hints: list[ChromaHint], cancel: CancelToken,
+                 progress: ProgressFn) -> np.ndarray:
+        import torch
+
+        h, w = lightness.shape
+        channels = hint_channels(hints, h, w)
+        cancel.check()
+        progress(0.2, f"{self.label}: network")
+        with torch.inference_mode():
+            lum = torch.from_numpy(np.ascontiguousarray(lightness, np.float32))
+            lum = lum.to(self.device)[None, None]
+            hint = torch.from_numpy(channels).to(self.device).permute(2, 0, 1)[None]
+            ab = self.net(lum, hint)[0].float().permute(1, 2, 0)
+            return np.ascontiguousarray(ab.cpu().numpy(), dtype=np.float32)
+
+
+def hint_channels(hints: list[ChromaHint], h: int, w: int,
+                  radius: int = HINT_RADIUS) -> np.ndarray:
+    """float32 h x w x 3 (a, b, mask): each hint's chroma on a small square around it."""
+    out = np.zeros((h, w, 3), np.float32)
+    for hint in hints:
+        x, y = int(round(hint.x)), int(round(hint.y))
+        x0, x1 = max(x - radius, 0), min(x + radius + 1, w)
+        y0, y1 = max(y - radius, 0), min(y + radius + 1, h)
+        out[y0:y1, x0:x1] = (hint.a, hint.b, 1.0)
+    return out
+
+
+ENGINE_CLASSES: dict[str, type] = {INPAINT: LearnedInpainter, COLORIZE: LearnedColorizer}
 
 
 # --------------------------------------------------------------------------------------------
@@ -222,7 +288,14 @@ def describe(card: dict) -> str:
         parts.append(text)
     metrics = card.get("metrics") if isinstance(card.get("metrics"), dict) else {}
     last = metrics.get("val_last") if isinstance(metrics.get("val_last"), dict) else {}
-    if isinstance(last.get("val_psnr"), (int, float)):
+    if card.get("task") == COLORIZE and isinstance(last.get("val_psnr"), (int, float)):
+        text = f"val PSNR {last['val_psnr']:.2f} dB without hints"
+        if isinstance(last.get("val_psnr_hints"), (int, float)):
+            text += f", {last['val_psnr_hints']:.2f} dB with 10 hints"
+        if isinstance(last.get("val_colourfulness"), (int, float)):
+            text += f", colourfulness {last['val_colourfulness']:.1f}"
+        parts.append(text)
+    elif isinstance(last.get("val_psnr"), (int, float)):
         text = f"val hole PSNR {last['val_psnr']:.2f} dB"
         if isinstance(last.get("val_ssim"), (int, float)):
             text += f", SSIM {last['val_ssim']:.3f}"

@@ -3,6 +3,7 @@
 Example::
 
     python -m trainer --task inpaint --photos ~/Pictures --name my-album --minutes 15
+    python -m trainer --task colorize --photos ~/Pictures --name my-colours --minutes 60
 
 Progress is printed as JSON lines (``--json``, the GUI's format) or as a one-line progress
 display on a terminal. Exit status: 0 done, 2 bad input (folder, photos, checkpoint).
@@ -21,7 +22,7 @@ DEFAULT_OUT = Path("runs")
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m trainer", description=__doc__.splitlines()[0])
-    p.add_argument("--task", choices=["inpaint"], default="inpaint")
+    p.add_argument("--task", choices=["inpaint", "colorize"], default="inpaint")
     p.add_argument("--photos", required=True, help="folder of colour photos (searched recursively)")
     p.add_argument("--name", required=True, help="run / model name")
     p.add_argument("--out", default=str(DEFAULT_OUT), help="folder for runs (default ./runs)")
@@ -108,9 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.model_config:
         config["model"] = json.loads(args.model_config)
     if args.loss_config:
+        from trainer.colorize import ColorizeLossWeights
         from trainer.losses import InpaintLossWeights
 
-        config["loss"] = {**InpaintLossWeights().__dict__, **json.loads(args.loss_config)}
+        weights = ColorizeLossWeights if args.task == "colorize" else InpaintLossWeights
+        config["loss"] = {**weights().__dict__, **json.loads(args.loss_config)}
     use_json = args.json or not sys.stdout.isatty()
     try:
         run = Run(args.photos, args.name, args.out, config, resume=args.resume,

@@ -32,9 +32,10 @@ import cv2
 import numpy as np
 import torch
 
-from models.nets import inpaint_net
+from models.nets import colorize_net, inpaint_net
 from models.nets.blocks import pyramid_fill
 from trainer import checkpoint as ckpt
+from trainer import colorize as col
 from trainer.data import InpaintSampler, PhotoSet, fixed_val_set
 from trainer.losses import InpaintLossWeights, inpaint_loss
 from trainer.metrics import hole_mse, hole_ssim, pooled_psnr
@@ -42,6 +43,14 @@ from trainer.metrics import hole_mse, hole_ssim, pooled_psnr
 CHECKPOINT_NAME = "checkpoint.pt"
 # How val_psnr is computed; a checkpoint scored another way starts its "best" afresh.
 VAL_METRIC = "hole PSNR of the mean MSE over held-out crops; mean hole SSIM"
+# The colorize task's: val_psnr is automatic mode (no hints), val_psnr_hints with 10 point hints
+COLORIZE_VAL_METRIC = ("RGB PSNR (true L + predicted ab, of the mean MSE over held-out crops) "
+                       "without hints and with 10 point hints; mean Hasler-Suesstrunk "
+                       "colourfulness; best = mean of the two PSNRs (-10 dB while the "
+                       "colourfulness is below half the true photos')")
+COLORIZE_WORKING_SIZE = 256  # long side at which the app runs a colorizer
+NETS = {"inpaint": inpaint_net, "colorize": colorize_net}
+VAL_METRICS = {"inpaint": VAL_METRIC, "colorize": COLORIZE_VAL_METRIC}
 
 DEFAULTS: dict[str, Any] = {
     "task": "inpaint",
@@ -135,15 +144,23 @@ class Run:
                 cfg[key] = overrides.get(key)
         else:
             cfg = {**DEFAULTS, **{k: v for k, v in overrides.items() if v is not None}}
-            cfg["model"] = {**inpaint_net.CONFIG, **cfg.get("model", {})}
+            if cfg["task"] not in NETS:
+                raise TrainError(f"task {cfg['task']!r} is not supported yet")
+            net = NETS[cfg["task"]]
+            if cfg["task"] == "colorize" and overrides.get("loss") is None:
+                cfg["loss"] = asdict(col.ColorizeLossWeights())
+            cfg["model"] = {**net.CONFIG, **cfg.get("model", {})}
             if base is not None:
                 base_card, self.base_state = load_base(base, cfg["task"])
-                cfg["model"] = {**inpaint_net.CONFIG, **base_card.get("config", {})}
+                cfg["model"] = {**net.CONFIG, **base_card.get("config", {})}
                 cfg["base"] = {"path": str(base), "name": base_card.get("name"),
                                "sha256": base_card.get("sha256")}
-        if cfg["task"] != "inpaint":
+        if cfg["task"] not in NETS:
             raise TrainError(f"task {cfg['task']!r} is not supported yet")
         self.cfg = cfg
+        self.task = cfg["task"]
+        self.net = NETS[self.task]
+        self.val_metric = VAL_METRICS[self.task]
         self.saved = saved
         self.stop_requested = False
         self.data_seconds = 0.0  # time spent making batches (since the last progress line)
@@ -159,15 +176,24 @@ class Run:
                                should_stop=lambda: self.stop_requested)
         if self.stop_requested:
             raise _StoppedEarly
+        if cfg["task"] == "colorize":
+            photos = col.drop_monochrome(photos)
         self.skipped = photos.skipped
         needed = MIN_TRAIN_PHOTOS + cfg["val_count"]
         if len(photos) < needed:
             raise TrainError(
                 f"found {len(photos)} usable photos in {self.photos_dir} "
-                f"({len(photos.skipped)} unreadable); need at least {needed}"
+                f"({len(photos.skipped)} unreadable or skipped); need at least {needed}"
             )
         self.train_set, self.val_set = photos.split(cfg["val_count"])
         seed = cfg["seed"] if self.rank == 0 else [cfg["seed"], self.rank]
+        if cfg["task"] == "colorize":
+            self.sampler = col.ColorizeSampler(
+                self.train_set, cfg["crop"], seed=seed, scale_range=tuple(cfg["scale_range"]))
+            self.val_rgb, self.val_lab, self.val_hints = col.fixed_val_set(
+                self.val_set, cfg["val_crop"], cfg["val_per_photo"])
+            self.val_images = self.val_rgb
+            return
         self.sampler = InpaintSampler(
             self.train_set, cfg["crop"], seed=seed, scale_range=tuple(cfg["scale_range"])
         )
@@ -178,7 +204,7 @@ class Run:
     def _build(self) -> None:
         cfg = self.cfg
         torch.manual_seed(cfg["seed"])
-        self.model = inpaint_net.build(cfg["model"]).to(self.device)
+        self.model = self.net.build(cfg["model"]).to(self.device)
         self.ema = copy.deepcopy(self.model).eval() if cfg.get("ema") else None
         if self.ema is not None:
             self.ema.requires_grad_(False)
@@ -194,11 +220,14 @@ class Run:
             self.model.parameters(), lr=cfg["lr"], betas=(0.9, 0.99),
             weight_decay=cfg["weight_decay"],
         )
-        self.loss_weights = InpaintLossWeights(**cfg["loss"])
+        if self.task == "colorize":
+            self.loss_weights = col.ColorizeLossWeights(**cfg["loss"])
+        else:
+            self.loss_weights = InpaintLossWeights(**cfg["loss"])
         self.step = 0
         self.elapsed = 0.0  # training seconds over all invocations
         self.history: dict[str, Any] = {
-            "val_before": None, "best_val_psnr": None, "val_metric": VAL_METRIC,
+            "val_before": None, "best_val_psnr": None, "val_metric": self.val_metric,
         }
         if self.saved is not None:
             s = self.saved
@@ -209,8 +238,9 @@ class Run:
             self.step = int(s["step"])
             self.elapsed = float(s["elapsed"])
             self.history = dict(s["history"])
-            if self.history.get("val_metric") != VAL_METRIC:  # scores not comparable
-                self.history.update(val_before=None, best_val_psnr=None, val_metric=VAL_METRIC)
+            if self.history.get("val_metric") != self.val_metric:  # scores not comparable
+                self.history.update(val_before=None, best_val_psnr=None,
+                                    val_metric=self.val_metric)
             states = s["rng"].get("samplers") or [s["rng"]["sampler"]]
             if len(states) == self.world:
                 self.sampler.set_state(states[self.rank])
@@ -249,6 +279,8 @@ class Run:
         return base
 
     def train_step(self) -> tuple[float, dict[str, float]]:
+        if self.task == "colorize":
+            return self._colorize_step()
         t0 = time.perf_counter()
         images, holes = self.sampler.batch(self.cfg["batch"])
         self.data_seconds += time.perf_counter() - t0
@@ -261,6 +293,23 @@ class Run:
                             enabled=self.autocast_dtype is not None):
             pred = self.train_model(x, m)
         loss, terms = inpaint_loss(pred.float(), x, m, self.loss_weights)
+        return self._apply(loss, terms)
+
+    def _colorize_step(self) -> tuple[float, dict[str, float]]:
+        t0 = time.perf_counter()
+        labs, hints = self.sampler.batch(self.cfg["batch"])
+        self.data_seconds += time.perf_counter() - t0
+        lum, ab, h = (t.to(self.device) for t in col.lab_tensors(labs, hints))
+        for group in self.opt.param_groups:
+            group["lr"] = self.lr_at(self.step)
+        self.model.train()
+        with torch.autocast(self.device.type, dtype=self.autocast_dtype,
+                            enabled=self.autocast_dtype is not None):
+            pred = self.train_model(lum, h)
+        loss, terms = col.colorize_loss(pred.float(), ab, self.loss_weights)
+        return self._apply(loss, terms)
+
+    def _apply(self, loss: torch.Tensor, terms: dict[str, float]) -> tuple[float, dict]:
         self.opt.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         if self.cfg["clip_grad"]:
@@ -308,12 +357,60 @@ class Run:
             return {}
         model = self.inference_model
         model.eval()
+        if self.task == "colorize":
+            return self._colorize_score(model)
         return self._score(model)
+
+    @torch.no_grad()
+    def _colorize_score(self, model: torch.nn.Module) -> dict[str, float]:
+        """Automatic (no hints) and guided (10 hints) RGB PSNR and colourfulness."""
+        lum, _ab, hints = col.lab_tensors(self.val_lab, self.val_hints)
+        out: dict[str, float] = {}
+        for suffix, h in (("", torch.zeros_like(hints)), ("_hints", hints)):
+            preds = []
+            for i in range(0, len(lum), 8):
+                p = model(lum[i : i + 8].to(self.device), h[i : i + 8].to(self.device))
+                preds.extend(p.float().permute(0, 2, 3, 1).cpu().numpy())
+            s = col.score(self.val_rgb, self.val_lab, preds)
+            out[f"val_psnr{suffix}"] = s["psnr"]
+            out[f"val_colourfulness{suffix}"] = s["colourfulness"]
+        # which weights are "best": mean PSNR of both modes, if colours stay vivid enough
+        truth = ((self.history.get("val_baselines") or {}).get("truth") or {})
+        vivid = out["val_colourfulness"] >= 0.5 * truth.get("val_colourfulness", 0.0)
+        out["val_score"] = round(0.5 * (out["val_psnr"] + out["val_psnr_hints"])
+                                 - (0.0 if vivid else 10.0), 3)
+        return out
+
+    def _colorize_baselines(self) -> dict[str, dict[str, float]]:
+        """The gray image, the true photos' colourfulness and hint propagation (Levin et al.)."""
+        from models.classical_colorize import LevinColorizer
+        from models.engine import CancelToken, ChromaHint
+
+        gray = col.score(self.val_rgb, self.val_lab,
+                         [np.zeros(lab.shape[:2] + (2,), np.float32) for lab in self.val_lab])
+        truth = col.score(self.val_rgb, self.val_lab, [lab[..., 1:] for lab in self.val_lab])
+        levin, preds = LevinColorizer(), []
+        for lab, h in zip(self.val_lab, self.val_hints, strict=True):
+            ys, xs = np.nonzero(h[..., 2])
+            hints = [ChromaHint(float(x), float(y), float(h[y, x, 0]), float(h[y, x, 1]))
+                     for y, x in zip(ys, xs, strict=True)]
+            preds.append(levin._predict(np.ascontiguousarray(lab[..., 0]), hints,
+                                        CancelToken(), lambda *_: None))
+        guided = col.score(self.val_rgb, self.val_lab, preds)
+        return {
+            "gray": {"val_psnr": gray["psnr"], "val_colourfulness": gray["colourfulness"],
+                     "val_psnr_hints": gray["psnr"]},
+            "truth": {"val_colourfulness": truth["colourfulness"]},
+            "levin_hints": {"val_psnr_hints": guided["psnr"],
+                            "val_colourfulness_hints": guided["colourfulness"]},
+        }
 
     def baselines(self) -> dict[str, dict[str, float]]:
         """The same metrics for the classical fills, for reference."""
         if len(self.val_images) == 0:
             return {}
+        if self.task == "colorize":
+            return self._colorize_baselines()
 
         def telea(x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
             out = []
@@ -348,12 +445,14 @@ class Run:
         }
 
     def card(self) -> dict[str, Any]:
+        extra = {"working_size": COLORIZE_WORKING_SIZE} if self.task == "colorize" else {}
         return {
-            "architecture": inpaint_net.ARCHITECTURE,
-            "task": "inpaint",
+            **extra,
+            "architecture": self.net.ARCHITECTURE,
+            "task": self.task,
             "name": self.name,
             "config": self.cfg["model"],
-            "parameters": inpaint_net.parameter_count(self.model),
+            "parameters": self.net.parameter_count(self.model),
             "training": {
                 "photos": self.photos_dir,
                 "train_photos": len(self.train_set),
@@ -366,7 +465,7 @@ class Run:
                 "perceptual_loss": "none (no pretrained feature network offline)",
             },
             "metrics": {
-                "definition": VAL_METRIC,
+                "definition": self.val_metric,
                 "val_baselines": self.history.get("val_baselines"),
                 "val_before": self.history.get("val_before"),
                 "val_last": self.history.get("val_last"),
@@ -403,8 +502,9 @@ class Run:
             return
         self.history["val_last"] = {"step": self.step, **metrics}
         best = self.history.get("best_val_psnr")
-        if best is None or metrics["val_psnr"] > best:
-            self.history["best_val_psnr"] = metrics["val_psnr"]
+        value = metrics.get("val_score", metrics["val_psnr"])
+        if best is None or value > best:
+            self.history["best_val_psnr"] = value
             if self.step > 0:
                 ckpt.export_weights(self.inference_model, self.run_dir / "best.safetensors",
                                     self.card())
@@ -461,7 +561,7 @@ class Run:
             "event": "start", "step": self.step, "name": self.name,
             "train_photos": len(self.train_set), "val_photos": len(self.val_set),
             "skipped": [[str(p), why] for p, why in self.skipped],
-            "parameters": inpaint_net.parameter_count(self.model),
+            "parameters": self.net.parameter_count(self.model),
             "threads": torch.get_num_threads(), "device": str(self.device),
             "processes": self.world, "val_baselines": self.history.get("val_baselines"),
             "amp": str(self.autocast_dtype).replace("torch.", "") if self.autocast_dtype else None,
@@ -549,7 +649,8 @@ class Run:
         return summary
 
 
-TASK_ARCHITECTURES = {"inpaint": {inpaint_net.ARCHITECTURE}}
+TASK_ARCHITECTURES = {"inpaint": {inpaint_net.ARCHITECTURE},
+                      "colorize": {colorize_net.ARCHITECTURE}}
 
 
 def load_base(path: str | os.PathLike, task: str) -> tuple[dict, dict[str, torch.Tensor]]:

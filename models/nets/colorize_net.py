@@ -1,0 +1,123 @@
+"""The default colorizer: lightness + sparse colour hints in, chroma out (one net, two modes).
+
+After Zhang et al. 2017 ("Real-Time User-Guided Image Colorization"), sized for a CPU: the
+input is the CIE L channel, the hint chroma (a, b where the user placed a hint, 0 elsewhere)
+and the hint mask, so the same network colours a photo on its own (no hints: automatic mode)
+and follows the user's hints (guided mode).
+
+Layout (for a 256 x 256 input): pixel-unshuffle to 1/2 resolution, stride-2 convolutions to 1/4
+and 1/8, a stack of dilated residual blocks at 1/8 (dilations up to 8 there give a receptive
+field of most of the picture, which automatic colorization needs to tell sky from grass), then
+back up with additive skips, and a pixel-shuffle head. The hint channels also reach the 1/2
+level directly (average-pooled), so a hint's colour is reproduced near it without having to
+pass through the bottleneck.
+
+Output: ab in Lab units (about [-110, 110]) as a regression. The washed-out sepia that plain
+L2 regression gives is countered by the training loss (``trainer.colorize``): an L1 term plus
+one that matches the chroma *magnitude* of the truth, so committing to one plausible hue costs
+less than the gray average of all of them.
+
+Any input size works: inputs are padded to a multiple of the stride and the output is cropped.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from models.nets.blocks import act
+
+ARCHITECTURE = "hint_colorizer"
+
+CONFIG: dict = {
+    "widths": [32, 64, 128],  # channels at 1/2, 1/4, 1/8 resolution
+    "dilations": [1, 2, 4, 8, 2, 1],  # one dilated residual block per entry, at 1/8
+    "init_scale": 0.2,  # initial residual-branch scale of the blocks
+    "ab_scale": 100.0,  # the head's output unit in Lab ab
+}
+
+
+class DilatedBlock(nn.Module):
+    """Two 3x3 convolutions (the first dilated) with a learned per-channel residual scale."""
+
+    def __init__(self, channels: int, dilation: int, init_scale: float):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=dilation, dilation=dilation)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.act = act()
+        self.scale = nn.Parameter(torch.full((1, channels, 1, 1), float(init_scale)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv2(self.act(self.conv1(x)))
+        return self.act(x + self.scale * y)
+
+
+class ColorizeNet(nn.Module):
+    def __init__(self, config: dict | None = None):
+        super().__init__()
+        cfg = {**CONFIG, **(config or {})}
+        self.config = cfg
+        widths = list(cfg["widths"])
+        dil = list(cfg["dilations"]) or [1]
+        self.stride = 2 ** len(widths)
+        self.ab_scale = float(cfg["ab_scale"])
+        self.stem = nn.Sequential(nn.Conv2d(4 * 4, widths[0], 3, padding=1), act())
+        self.downs = nn.ModuleList(
+            nn.Sequential(nn.Conv2d(widths[i], widths[i + 1], 3, stride=2, padding=1), act())
+            for i in range(len(widths) - 1)
+        )
+        self.blocks = nn.Sequential(*[DilatedBlock(widths[-1], d, cfg["init_scale"]) for d in dil])
+        self.reduce = nn.ModuleList(
+            nn.Conv2d(widths[i + 1], widths[i], 1) for i in range(len(widths) - 1)
+        )
+        self.ups = nn.ModuleList(
+            nn.Sequential(nn.Conv2d(widths[i], widths[i], 3, padding=1), act())
+            for i in range(len(widths) - 1)
+        )
+        self.hint_in = nn.Conv2d(3, widths[0], 1)  # hints straight to the 1/2 level
+        self.head = nn.Conv2d(widths[0], 2 * 4, 3, padding=1)
+        with torch.no_grad():
+            self.head.weight.mul_(0.1)
+            self.head.bias.zero_()
+        self.act = act()
+
+    def forward(self, lightness: torch.Tensor, hints: torch.Tensor) -> torch.Tensor:
+        """lightness B x 1 x H x W (L in [0, 100]); hints B x 3 x H x W (a, b in Lab units where
+        the mask, the third channel, is 1; 0 elsewhere) -> ab B x 2 x H x W in Lab units."""
+        h, w = lightness.shape[-2:]
+        ph, pw = (-h) % self.stride, (-w) % self.stride
+        if ph or pw:
+            lightness = F.pad(lightness, (0, pw, 0, ph), mode="replicate")
+            hints = F.pad(hints, (0, pw, 0, ph))
+        mask = hints[:, 2:3]
+        x = torch.cat([lightness / 50.0 - 1.0, hints[:, :2] / self.ab_scale * mask, mask], 1)
+        x = self.stem(F.pixel_unshuffle(x, 2))
+        x = x + self.hint_in(hints_half(hints, mask, self.ab_scale))
+        skips = []
+        for down in self.downs:
+            skips.append(x)
+            x = down(x)
+        x = self.blocks(x)
+        for i in reversed(range(len(self.ups))):
+            x = self.reduce[i](x)
+            x = F.interpolate(x, size=skips[i].shape[-2:], mode="bilinear", align_corners=False)
+            x = self.ups[i](self.act(x + skips[i]))
+        ab = F.pixel_shuffle(self.head(x), 2) * self.ab_scale
+        return ab[..., :h, :w]
+
+
+def hints_half(hints: torch.Tensor, mask: torch.Tensor, ab_scale: float) -> torch.Tensor:
+    """Hint chroma and coverage at 1/2 resolution: mean hint ab where any hint pixel falls."""
+    cover = F.avg_pool2d(mask, 2)
+    ab = F.avg_pool2d(hints[:, :2] * mask, 2) / cover.clamp_min(1e-6)
+    return torch.cat([ab / ab_scale, (cover > 0).to(ab.dtype)], 1)
+
+
+def build(config: dict | None = None) -> ColorizeNet:
+    """The network for ``config`` (missing keys take :data:`CONFIG`'s values)."""
+    return ColorizeNet(config)
+
+
+def parameter_count(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

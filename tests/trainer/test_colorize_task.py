@@ -1,0 +1,120 @@
+"""The colorize task on tiny configurations: hints, monochrome photos, learning, export."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from trainer import colorize as col
+from trainer.data import PhotoSet
+from trainer.loop import Run
+
+TINY = {
+    "task": "colorize", "crop": 32, "batch": 2, "val_count": 2, "val_crop": 32,
+    "val_per_photo": 1, "max_side": 96, "warmup_steps": 2, "lr": 3e-3, "log_seconds": 0.0,
+    "model": {"widths": [8, 12, 16], "dilations": [1, 2]},
+}
+
+
+def colourful_lab(h=64, w=64, seed=0):
+    rng = np.random.default_rng(seed)
+    img = np.zeros((h, w, 3), np.uint8)
+    img[:, : w // 2] = (200, 40, 40)  # a red half and a gray half
+    img[:, w // 2 :] = 128
+    img = (img + rng.integers(0, 8, img.shape)).astype(np.uint8)
+    return col.to_lab(img)
+
+
+def test_hint_counts_coverage_and_colourful_places():
+    lab = colourful_lab()
+    rng = np.random.default_rng(0)
+    counts, red_share = [], []
+    for _ in range(400):
+        h = col.sample_hints(lab, rng, patch=(1, 1))
+        mask = h[..., 2]
+        counts.append(int(mask.sum()))
+        if mask.any():
+            red_share.append(mask[:, :32].sum() / mask.sum())
+            ys, xs = np.nonzero(mask)
+            assert np.allclose(h[ys, xs, :2], lab[ys, xs, 1:], atol=1e-4)  # the true chroma
+        assert not h[mask == 0].any()
+    counts = np.array(counts)
+    assert 0.4 < (counts == 0).mean() < 0.6  # automatic mode about half the time
+    assert 5 < counts[counts > 0].mean() < 11  # geometric, mean 8
+    assert counts.max() <= 40
+    assert np.mean(red_share) > 0.7  # colourful places are drawn far more often
+    h = col.sample_hints(lab, rng, count=10, patch=(3, 3))
+    assert h[..., 2].sum() <= 90 and h[..., 2].sum() >= 9  # patches (may overlap)
+    gray = np.zeros_like(lab)
+    gray[..., 0] = 50
+    assert col.sample_hints(gray, rng, count=0).sum() == 0
+
+
+def test_monochrome_photos_are_skipped_and_reported(tmp_path):
+    rng = np.random.default_rng(1)
+    colour = (rng.integers(0, 256, (40, 40, 3))).astype(np.uint8)
+    gray = np.repeat(rng.integers(60, 200, (40, 40, 1)), 3, 2).astype(np.uint8)
+    toned = col.to_lab(gray)
+    toned[..., 1:] = (6.0, 18.0)  # an evenly toned (sepia) print
+    sepia = (cv2.cvtColor(toned, cv2.COLOR_Lab2RGB) * 255).round().astype(np.uint8)
+    photos = PhotoSet([tmp_path / "c.png", tmp_path / "g.png", tmp_path / "s.png"],
+                      [colour, gray, sepia])
+    kept = col.drop_monochrome(photos)
+    assert [p.name for p in kept.paths] == ["c.png"]
+    assert [p.name for p, why in kept.skipped if "monochrome" in why] == ["g.png", "s.png"]
+
+
+@pytest.fixture
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny tensors: more threads only contend with other work
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_run_skips_mono_learns_validates_and_exports(photo_dir, tmp_path, one_thread):
+    gray = np.repeat(np.random.default_rng(2).integers(0, 256, (48, 64, 1)), 3, 2)
+    Image.fromarray(gray.astype(np.uint8)).save(photo_dir / "old-scan.png")
+    lines = []
+    run = Run(photo_dir, "c", tmp_path, dict(TINY, steps=2), emit=lines.append)
+    summary = run.run()
+    start = lines[0]
+    assert start["event"] == "start" and start["train_photos"] == 4
+    assert any("old-scan" in p and "monochrome" in why for p, why in start["skipped"])
+    base = start["val_baselines"]
+    assert set(base) == {"gray", "truth", "levin_hints"}
+    assert base["gray"]["val_colourfulness"] == 0 and base["truth"]["val_colourfulness"] > 5
+    after = summary["val_after"]
+    assert {"val_psnr", "val_colourfulness", "val_psnr_hints", "val_colourfulness_hints",
+            "val_score"} <= set(after)
+    card = json.loads((tmp_path / "c" / "latest.json").read_text())
+    assert card["architecture"] == "hint_colorizer" and card["task"] == "colorize"
+    assert card["working_size"] == 256 and card["training"]["steps"] == 2
+    # a few steps on fixed crops lower the loss
+    labs, hints = run.sampler.batch(4)
+    run.cfg["batch"] = 4
+    run.sampler.batch = lambda n: (labs, hints)
+    lum, ab, h = col.lab_tensors(labs, hints)
+
+    def loss_now():
+        with torch.no_grad():
+            return float(col.colorize_loss(run.model(lum, h), ab)[0])
+
+    before = loss_now()
+    for _ in range(25):
+        run.train_step()
+    assert loss_now() < before * 0.8
+
+
+def test_chroma_term_prefers_a_saturated_guess_to_gray():
+    target = torch.zeros(2, 2, 4, 4)
+    target[0, 0], target[1, 0] = 50.0, -50.0  # two equally likely hues
+    gray = torch.zeros(1, 2, 4, 4).expand(2, -1, -1, -1)
+    red = torch.zeros(2, 2, 4, 4)
+    red[:, 0] = 50.0
+    assert col.colorize_loss(red, target)[0] < col.colorize_loss(gray, target)[0]
+    plain = col.ColorizeLossWeights(chroma=0)
+    assert col.colorize_loss(red, target, plain)[0] == col.colorize_loss(gray, target, plain)[0]
