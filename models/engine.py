@@ -558,12 +558,32 @@ def get_inpainter(name: str | None = None, device: str = "auto") -> Inpainter:
 
     Engines that do not use torch ignore the device and never import torch.
     """
-    return _build(engine_info(INPAINT, name), device)
+    return _get(INPAINT, name, device)
 
 
 def get_colorizer(name: str | None = None, device: str = "auto") -> Colorizer:
     """Build the colorizer `name` (None = default) on `device` (see `select_device`)."""
-    return _build(engine_info(COLORIZE, name), device)
+    return _get(COLORIZE, name, device)
+
+
+def _get(kind: str, name: str | None, device: str):
+    """A named engine must build; for the default, an engine whose weights fail to load
+    (damaged file, checksum mismatch) falls back to the next one, down to the classical
+    engines, which always build. The failures are kept in `fallback_problems`."""
+    if name is not None:
+        return _build(engine_info(kind, name), device)
+    engines = _sorted(kind)
+    if not engines:
+        raise UnknownModel("(default)", kind, [])
+    for info in engines[:-1]:
+        try:
+            return _build(info, device)
+        except (ValueError, OSError, RuntimeError) as e:  # WeightsError is a ValueError
+            fallback_problems.append(f"{info.name}: {str(e).strip().splitlines()[0]}")
+    return _build(engines[-1], device)
+
+
+fallback_problems: list[str] = []
 
 
 def _build(info: EngineInfo, device: str):

@@ -79,8 +79,10 @@ class EnginePanel(QWidget):
 
     def _sync(self, *_) -> None:
         c = self.jobs.choice
-        c.inpainter = self.inpainter.currentData()
-        c.colorizer = self.colorizer.currentData()
+        # The first entry is the default: ask for "the default" (None) so that a learned
+        # default whose weights fail to load falls back to a classical engine.
+        c.inpainter = None if self.inpainter.currentIndex() <= 0 else self.inpainter.currentData()
+        c.colorizer = None if self.colorizer.currentIndex() <= 0 else self.colorizer.currentData()
         c.hd_strategy = self.hd.currentData()
         c.crop_margin = self.margin.value()
         self.margin.setEnabled(c.hd_strategy == "crop")

@@ -254,3 +254,24 @@ def test_options_are_checked():
         InpaintOptions(hd_strategy="tiles")
     with pytest.raises(ValueError):
         InpaintOptions(crop_margin=-1)
+
+
+def test_default_falls_back_when_its_weights_do_not_load():
+    from models import engine
+
+    class Damaged(engine.Inpainter):
+        name = "test-damaged"
+
+        def __init__(self, device="cpu"):
+            raise ValueError("damaged.safetensors: checksum does not match the card")
+
+    engine.register(Damaged, priority=1000)
+    try:
+        assert engine.default_inpainter() == "test-damaged"
+        built = engine.get_inpainter()
+        assert built.name != "test-damaged"
+        assert engine.fallback_problems[-1].startswith("test-damaged: damaged.safetensors")
+        with pytest.raises(ValueError):
+            engine.get_inpainter("test-damaged")  # asked for by name: the error stands
+    finally:
+        engine.unregister("test-damaged")
