@@ -140,6 +140,17 @@ def load_net(weights_path: str | os.PathLike, card: dict | None = None, device: 
     return net.float().eval().to(device), card
 
 
+def _load_into(engine, weights_path, card, device, name, label, description,
+               default_size: int) -> None:
+    """What every learned engine does on creation: load the verified net and its card."""
+    engine.weights_path = Path(weights_path)
+    engine.net, engine.card = load_net(engine.weights_path, card, device)
+    engine.name = name or str(engine.card.get("name") or engine.weights_path.stem)
+    engine.label = label or engine.name
+    engine.description = description or describe(engine.card)
+    engine.working_size = int(engine.card.get("working_size") or default_size)
+
+
 class LearnedInpainter(Inpainter):
     """An inpainting network read from a weights file and its card.
 
@@ -154,12 +165,8 @@ class LearnedInpainter(Inpainter):
                  device: str = "cpu", name: str | None = None, label: str | None = None,
                  description: str | None = None) -> None:
         super().__init__(device)
-        self.weights_path = Path(weights_path)
-        self.net, self.card = load_net(self.weights_path, card, device)
-        self.name = name or str(self.card.get("name") or self.weights_path.stem)
-        self.label = label or self.name
-        self.description = description or describe(self.card)
-        self.working_size = int(self.card.get("working_size") or DEFAULT_WORKING_SIZE)
+        _load_into(self, weights_path, card, device, name, label, description,
+                   DEFAULT_WORKING_SIZE)
         self.pad_multiple = int(getattr(self.net, "stride", 1))
 
     def _predict(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
@@ -191,12 +198,8 @@ class LearnedColorizer(Colorizer):
                  device: str = "cpu", name: str | None = None, label: str | None = None,
                  description: str | None = None) -> None:
         super().__init__(device)
-        self.weights_path = Path(weights_path)
-        self.net, self.card = load_net(self.weights_path, card, device)
-        self.name = name or str(self.card.get("name") or self.weights_path.stem)
-        self.label = label or self.name
-        self.description = description or describe(self.card)
-        self.working_size = int(self.card.get("working_size") or DEFAULT_COLORIZE_SIZE)
+        _load_into(self, weights_path, card, device, name, label, description,
+                   DEFAULT_COLORIZE_SIZE)
 
     def _predict(self, lightness: np.ndarray, hints: list[ChromaHint], cancel: CancelToken,
                  progress: ProgressFn) -> np.ndarray:

@@ -22,6 +22,8 @@ from typing import Any
 import torch
 from safetensors.torch import save as safetensors_save
 
+from models.weights import sha256_of  # noqa: F401  (the cards' checksum, one definition)
+
 
 def _current_umask() -> int:
     mask = os.umask(0o022)
@@ -93,14 +95,6 @@ def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """Read a checkpoint written by :func:`save_checkpoint` (no pickled code is executed)."""
     return torch.load(path, map_location="cpu", weights_only=True)
-
-
-def sha256_of(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def export_weights(
