@@ -1,5 +1,5 @@
 """QUndoCommand wrappers around document edits."""
 
-from .edit_command import EditCommand, push_edit
+from .edit_command import EditCommand, push_edit, seal_top
 
-__all__ = ["EditCommand", "push_edit"]
+__all__ = ["EditCommand", "push_edit", "seal_top"]

@@ -21,6 +21,7 @@ class EditCommand(QUndoCommand):
         super().__init__(label or edit.label)
         self.doc = doc
         self.edit = edit
+        self.sealed = False
 
     def redo(self) -> None:
         self.edit.apply(self.doc)
@@ -41,6 +42,8 @@ class EditCommand(QUndoCommand):
         return MERGE_LAYER_PROPS if isinstance(self.edit, LayerPropsEdit) else -1
 
     def mergeWith(self, other: QUndoCommand) -> bool:
+        if self.sealed:
+            return False  # a finished gesture (slider released): the next one is a new step
         mine, theirs = self.edit, getattr(other, "edit", None)
         if not (isinstance(mine, LayerPropsEdit) and isinstance(theirs, LayerPropsEdit)):
             return False
@@ -54,6 +57,14 @@ class EditCommand(QUndoCommand):
     @property
     def nbytes(self) -> int:
         return self.edit.nbytes
+
+
+def seal_top(stack: QUndoStack) -> None:
+    """End merging into the newest step, e.g. when the user lets go of a slider."""
+    if stack is not None and stack.index() > 0:
+        top = stack.command(stack.index() - 1)
+        if isinstance(top, EditCommand):
+            top.sealed = True
 
 
 def push_edit(stack: QUndoStack, doc: Document, edit: Edit | None,

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inpaint_desktop.commands import push_edit
+from inpaint_desktop.commands import push_edit, seal_top
 from inpaint_desktop.document import Change, Document, Edit, Layer, layer_ops
 from inpaint_desktop.document.geometry import intersect
 
@@ -165,6 +165,7 @@ class LayersPanel(QWidget):
         self.opacity_spin.setSuffix(" %")
         self.opacity_spin.setToolTip("Opacity of the current layer")
         self.opacity_slider.valueChanged.connect(self._on_opacity)
+        self.opacity_slider.sliderReleased.connect(self._on_opacity_released)
         self.opacity_spin.valueChanged.connect(self.opacity_slider.setValue)
         opacity_label = QLabel("&Opacity")
         opacity_label.setBuddy(self.opacity_slider)
@@ -457,6 +458,9 @@ class LayersPanel(QWidget):
         text = text[:1].upper() + text[1:]
         self.statusMessage.emit(text)
         QApplication.sendEvent(self, QStatusTipEvent(text))  # reaches the main window
+
+    def _on_opacity_released(self) -> None:
+        seal_top(self._stack)  # the next drag is its own undo step
 
     def _on_opacity(self, value: int) -> None:
         if self.opacity_spin.value() != value:

@@ -184,6 +184,28 @@ def test_opacity_slider_drag_is_one_undo_step(env, qtbot):
     assert panel.opacity_spin.value() == 100
 
 
+def test_two_opacity_drags_are_two_undo_steps(env, qtbot):
+    doc, stack, panel = env()
+    click_row(qtbot, panel, 1)
+    layer = doc.layers[1]
+    slider = panel.opacity_slider
+    y = slider.height() // 2
+
+    def drag(x0, x1):
+        qtbot.mousePress(slider, Qt.LeftButton, pos=QPoint(x0, y))
+        for x in (x0 + (x1 - x0) // 2, x1):
+            qtbot.mouseMove(slider, QPoint(x, y))
+        qtbot.mouseRelease(slider, Qt.LeftButton, pos=QPoint(x1, y))
+
+    drag(slider.width() - 4, slider.width() // 2)
+    first = layer.opacity
+    drag(slider.width() // 2, slider.width() // 4)
+    assert layer.opacity < first
+    assert stack.count() == 2
+    stack.undo()
+    assert layer.opacity == pytest.approx(first)
+
+
 def test_opacity_spin_box_sets_opacity(env, qtbot):
     doc, stack, panel = env()
     spin = panel.opacity_spin
