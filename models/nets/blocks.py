@@ -116,3 +116,18 @@ def pyramid_fill(image: torch.Tensor, valid: torch.Tensor, min_size: int = 2) ->
         alpha = torch.clamp(w_l * 2.0, 0.0, 1.0)
         fill = alpha * est + (1 - alpha) * up
     return fill
+
+
+def unet_trunk(x: torch.Tensor, downs, blocks, reduce, ups, act) -> torch.Tensor:
+    """The shared middle of the inpainting and colorizing nets: down the levels keeping a
+    skip per level, the residual blocks at the bottom, then back up adding the skips."""
+    skips = []
+    for down in downs:
+        skips.append(x)
+        x = down(x)
+    x = blocks(x)
+    for i in reversed(range(len(ups))):
+        x = reduce[i](x)
+        x = F.interpolate(x, size=skips[i].shape[-2:], mode="bilinear", align_corners=False)
+        x = ups[i](act(x + skips[i]))
+    return x

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.nets.blocks import act
+from models.nets.blocks import act, unet_trunk
 
 ARCHITECTURE = "hint_colorizer"
 
@@ -94,15 +94,7 @@ class ColorizeNet(nn.Module):
         x = torch.cat([lightness / 50.0 - 1.0, hints[:, :2] / self.ab_scale * mask, mask], 1)
         x = self.stem(F.pixel_unshuffle(x, 2))
         x = x + self.hint_in(hints_half(hints, mask, self.ab_scale))
-        skips = []
-        for down in self.downs:
-            skips.append(x)
-            x = down(x)
-        x = self.blocks(x)
-        for i in reversed(range(len(self.ups))):
-            x = self.reduce[i](x)
-            x = F.interpolate(x, size=skips[i].shape[-2:], mode="bilinear", align_corners=False)
-            x = self.ups[i](self.act(x + skips[i]))
+        x = unet_trunk(x, self.downs, self.blocks, self.reduce, self.ups, self.act)
         ab = F.pixel_shuffle(self.head(x), 2) * self.ab_scale
         return ab[..., :h, :w]
 

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.nets.blocks import FFCResBlock, act, pyramid_fill
+from models.nets.blocks import FFCResBlock, act, pyramid_fill, unet_trunk
 
 ARCHITECTURE = "ffc_unet"
 
@@ -92,15 +92,7 @@ class InpaintNet(nn.Module):
         guess = image * valid + guess * mask
         x = torch.cat([guess * 2.0 - 1.0, mask], dim=1)
         x = self.stem(F.pixel_unshuffle(x, 2))
-        skips = []
-        for down in self.downs:
-            skips.append(x)
-            x = down(x)
-        x = self.blocks(x)
-        for i in reversed(range(len(self.ups))):
-            x = self.reduce[i](x)
-            x = F.interpolate(x, size=skips[i].shape[-2:], mode="bilinear", align_corners=False)
-            x = self.ups[i](self.act(x + skips[i]))
+        x = unet_trunk(x, self.downs, self.blocks, self.reduce, self.ups, self.act)
         delta = F.pixel_shuffle(self.head(x), 2)
         out = guess + delta
         return out[..., :h, :w]
