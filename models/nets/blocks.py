@@ -118,13 +118,16 @@ def pyramid_fill(image: torch.Tensor, valid: torch.Tensor, min_size: int = 2) ->
     return fill
 
 
-def unet_trunk(x: torch.Tensor, downs, blocks, reduce, ups, act) -> torch.Tensor:
+def unet_trunk(x: torch.Tensor, downs, blocks, reduce, ups, act, bottom=None) -> torch.Tensor:
     """The shared middle of the inpainting and colorizing nets: down the levels keeping a
-    skip per level, the residual blocks at the bottom, then back up adding the skips."""
+    skip per level, the residual blocks at the bottom, then back up adding the skips.
+    `bottom`, if given, maps the bottom-level features before the blocks."""
     skips = []
     for down in downs:
         skips.append(x)
         x = down(x)
+    if bottom is not None:
+        x = bottom(x)
     x = blocks(x)
     for i in reversed(range(len(ups))):
         x = reduce[i](x)

@@ -10,7 +10,12 @@ and 1/8, a stack of dilated residual blocks at 1/8 (dilations up to 8 there give
 field of most of the picture, which automatic colorization needs to tell sky from grass), then
 back up with additive skips, and a pixel-shuffle head. The hint channels also reach the 1/2
 level directly (average-pooled), so a hint's colour is reproduced near it without having to
-pass through the bottleneck.
+pass through the bottleneck. A fixed (not learned) hint pyramid spreads the hints over the
+picture before the network sees them: normalized convolution at 1/8, 1/16, ... of the input
+and over the whole picture (the mean hint colour near each place and how many hints back it),
+so one hint already colours its surroundings at step 0 and the network only learns where an
+edge of L should stop it. A global-context branch (the mean of the bottom features, fed back
+to every place) lets the scene as a whole (beach, forest, portrait) steer the colours.
 
 Output: ab in Lab units (about [-110, 110]) as a regression. The washed-out sepia that plain
 L2 regression gives is countered by the training loss (``trainer.colorize``): an L1 term plus
@@ -35,6 +40,8 @@ CONFIG: dict = {
     "dilations": [1, 2, 4, 8, 2, 1],  # one dilated residual block per entry, at 1/8
     "init_scale": 0.2,  # initial residual-branch scale of the blocks
     "ab_scale": 100.0,  # the head's output unit in Lab ab
+    "hint_levels": 4,  # levels of the fixed hint pyramid (1/8, 1/16, ...; + the whole picture)
+    "global_context": True,  # the mean of the bottom features added back at every place
 }
 
 
@@ -76,6 +83,11 @@ class ColorizeNet(nn.Module):
             for i in range(len(widths) - 1)
         )
         self.hint_in = nn.Conv2d(3, widths[0], 1)  # hints straight to the 1/2 level
+        self.hint_levels = int(cfg["hint_levels"])
+        # Both start at zero, so they can be added to a trained net without changing its output.
+        self.pyramid_in = (zero_conv(3 * (self.hint_levels + 1), widths[-1])
+                           if self.hint_levels else None)
+        self.context = zero_conv(widths[-1], widths[-1]) if cfg["global_context"] else None
         self.head = nn.Conv2d(widths[0], 2 * 4, 3, padding=1)
         with torch.no_grad():
             self.head.weight.mul_(0.1)
@@ -94,9 +106,60 @@ class ColorizeNet(nn.Module):
         x = torch.cat([lightness / 50.0 - 1.0, hints[:, :2] / self.ab_scale * mask, mask], 1)
         x = self.stem(F.pixel_unshuffle(x, 2))
         x = x + self.hint_in(hints_half(hints, mask, self.ab_scale))
-        x = unet_trunk(x, self.downs, self.blocks, self.reduce, self.ups, self.act)
+        x = unet_trunk(x, self.downs, self.blocks, self.reduce, self.ups, self.act,
+                       bottom=self._bottom(hints, mask))
         ab = F.pixel_shuffle(self.head(x), 2) * self.ab_scale
         return ab[..., :h, :w]
+
+
+    def _bottom(self, hints: torch.Tensor, mask: torch.Tensor):
+        """What is added to the bottom-level features before the residual blocks."""
+        if self.pyramid_in is None and self.context is None:
+            return None
+
+        def add(x: torch.Tensor) -> torch.Tensor:
+            if self.pyramid_in is not None:
+                x = x + self.pyramid_in(hint_pyramid(hints, mask, self.hint_levels,
+                                                     x.shape[-2:], self.ab_scale))
+            if self.context is not None:
+                x = x + self.context(x.mean((2, 3), keepdim=True))
+            return x
+
+        return add
+
+
+def zero_conv(cin: int, cout: int) -> nn.Conv2d:
+    conv = nn.Conv2d(cin, cout, 1)
+    nn.init.zeros_(conv.weight)
+    nn.init.zeros_(conv.bias)
+    return conv
+
+
+def hint_pyramid(hints: torch.Tensor, mask: torch.Tensor, levels: int, size, ab_scale: float):
+    """Hints spread by normalized convolution, at `size` (the bottom level): for each of
+    `levels` cell sizes (the bottom's, then x2, x4, ...) and for the whole picture, the mean
+    hint ab over the cells around a place (bilinear weights) and a coverage 1 - exp(-count),
+    count = hint pixels behind that mean. B x 3 (levels + 1) x size."""
+    ab = hints[:, :2] * mask
+    h, w = mask.shape[-2:]
+    cell = max(1, h // size[0])
+    num, den = F.avg_pool2d(ab, cell, ceil_mode=True), F.avg_pool2d(mask, cell, ceil_mode=True)
+    out = []
+    for level in range(levels + 1):
+        if level == levels:  # the whole picture
+            n, d = num.mean((2, 3), keepdim=True), den.mean((2, 3), keepdim=True)
+            area = float(h * w)
+        else:
+            if level:
+                num = F.avg_pool2d(num, 2, ceil_mode=True)
+                den = F.avg_pool2d(den, 2, ceil_mode=True)
+            n, d = num, den
+            area = float((cell * 2 ** level) ** 2)
+        n = F.interpolate(n, size=size, mode="bilinear", align_corners=False)
+        d = F.interpolate(d, size=size, mode="bilinear", align_corners=False)
+        est = n / d.clamp_min(1e-6) * (d > 1e-6).to(n.dtype)
+        out += [est / ab_scale, 1.0 - torch.exp(-d * area)]
+    return torch.cat(out, 1)
 
 
 def hints_half(hints: torch.Tensor, mask: torch.Tensor, ab_scale: float) -> torch.Tensor:

@@ -73,3 +73,32 @@ def test_export_discover_and_colorize_keeps_lightness(tmp_path):
         assert out.shape == (30, 40, 3) and out.dtype == np.uint8
         assert np.abs(lightness(out) - lightness(gray)).max() <= 1.0
         assert np.abs(out.astype(int) - gray).max() > 3  # it did add colour
+
+
+def test_hint_pyramid_spreads_one_hint_far_and_keeps_its_colour():
+    hints = torch.zeros(1, 3, 64, 64)
+    hints[0, :, 5, 6] = torch.tensor([40.0, -20.0, 1.0])
+    pyr = colorize_net.hint_pyramid(hints, hints[:, 2:3], 3, (8, 8), 100.0)
+    assert pyr.shape == (1, 3 * 4, 8, 8)
+    for level in range(4):
+        ab, cover = pyr[0, 3 * level:3 * level + 2], pyr[0, 3 * level + 2]
+        seen = cover > 0
+        assert seen.any() and torch.allclose(ab[:, seen], torch.tensor([[0.4], [-0.2]]), atol=1e-5)
+    assert (pyr[0, 2] > 0).sum() < (pyr[0, 5] > 0).sum()  # coarser levels reach further
+    assert (pyr[0, 11] > 0).all()  # the whole-picture level covers every place
+    empty = colorize_net.hint_pyramid(torch.zeros(1, 3, 64, 64), torch.zeros(1, 1, 64, 64), 3,
+                                      (8, 8), 100.0)
+    assert empty.abs().max() == 0
+
+
+def test_pyramid_and_context_start_at_zero_so_older_weights_keep_their_output():
+    torch.manual_seed(0)
+    old = colorize_net.build({**TINY, "hint_levels": 0, "global_context": False}).eval()
+    new = colorize_net.build(TINY).eval()
+    missing = new.load_state_dict(old.state_dict(), strict=False).missing_keys
+    assert sorted(missing) == ["context.bias", "context.weight", "pyramid_in.bias",
+                               "pyramid_in.weight"]
+    lum, hints = torch.rand(1, 1, 40, 48) * 100, torch.zeros(1, 3, 40, 48)
+    hints[0, :, 20, 20] = torch.tensor([30.0, 10.0, 1.0])
+    with torch.no_grad():
+        assert torch.equal(new(lum, hints), old(lum, hints))
