@@ -28,6 +28,12 @@ and a 4 x 4 convolution to one logit per image.
 Joint loss 0.999 x L2 on the hole + 0.001 x adversarial: :func:`models.nets.seed_losses.
 context_encoder_loss`. Left out: the paper's 10x loss weight on a few pixels of overlap
 around the predicted centre (a trainer choice: pass a weighted mask).
+
+:class:`ContextEncoderInpainter` (:func:`build_inpainter`) is the same generator behind the
+interface of every inpainting net of the project (``(image in [0, 1], mask 1 = hole) -> RGB``),
+for the paper's arbitrary-region variant (``output`` "full", the mask as a fourth input
+channel): it is what the trainer trains and the app runs. The design has a fixed input size,
+so it stretches any other size to ``input_size`` x ``input_size`` and the prediction back.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 ARCHITECTURE = "context_encoder"
@@ -179,6 +186,45 @@ class DCGANDiscriminator(nn.Module):
         return self.net(x).flatten(1)
 
 
+class ContextEncoderInpainter(ContextEncoder):
+    """The generator as an inpainting net: ``forward(image, mask)`` like the project's others.
+
+    Its state dict is the generator's (it adds no weights). The hole is filled with 0 in the
+    generator's [-1, 1] units (mid gray, the paper's "dataset mean" fill); with
+    ``in_channels`` 4 the mask is the fourth channel. Inputs of another size than
+    ``input_size`` are resized to it (a square: the aspect ratio is not kept, the net was
+    trained on square crops of every shape's content) and the prediction is resized back;
+    callers composite it with the known pixels, as for every engine.
+    """
+
+    def __init__(self, config: dict | None = None):
+        cfg = {**CONFIG, **(config or {})}
+        if cfg["output"] != "full":
+            raise ValueError("an inpainter needs output 'full' (a prediction for every pixel)")
+        if cfg["in_channels"] not in (3, 4) or cfg["out_channels"] != 3:
+            raise ValueError("an inpainter takes 3 (RGB) or 4 (RGB + mask) channels, gives 3")
+        super().__init__(cfg)
+
+    def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        """image B x 3 x H x W in [0, 1], mask B x 1 x H x W (1 = hole) -> B x 3 x H x W."""
+        h, w = image.shape[-2:]
+        s = self.input_size
+        if (h, w) != (s, s):
+            image = F.interpolate(image, size=(s, s), mode="bilinear", align_corners=False,
+                                  antialias=True)
+            # any coverage counts as hole: no hole pixel may leak into the known input
+            mask = F.interpolate(mask.to(image.dtype), size=(s, s), mode="bilinear",
+                                 align_corners=False, antialias=True)
+        hole = (mask > 0.5 if (h, w) == (s, s) else mask > 1e-3).to(image.dtype)
+        x = (image * 2.0 - 1.0) * (1.0 - hole)
+        if self.config["in_channels"] == 4:
+            x = torch.cat([x, hole], dim=1)
+        y = (super().forward(x) + 1.0) * 0.5
+        if (h, w) != (s, s):
+            y = F.interpolate(y, size=(h, w), mode="bilinear", align_corners=False)
+        return y
+
+
 def build(config: dict | None = None) -> ContextEncoder:
     """The generator for ``config`` (missing keys take :data:`CONFIG`'s values)."""
     return ContextEncoder(config)
@@ -187,3 +233,8 @@ def build(config: dict | None = None) -> ContextEncoder:
 def build_discriminator(config: dict | None = None) -> DCGANDiscriminator:
     """The discriminator for the generator's output size under ``config``."""
     return DCGANDiscriminator(config)
+
+
+def build_inpainter(config: dict | None = None) -> ContextEncoderInpainter:
+    """The generator as an ``(image, mask) -> RGB`` inpainting net (see the class)."""
+    return ContextEncoderInpainter(config)

@@ -40,7 +40,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-ARCHITECTURE = "pconv_unet"
+# the model card's "architecture" and the trainer's --arch
+ARCHITECTURE = "partial_conv"
 
 CONFIG: dict = {
     "in_channels": 3,

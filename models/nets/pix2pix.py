@@ -21,6 +21,10 @@ stride-1 convolution and a 4 x 4 stride-1 convolution to one logit per patch. Wi
 every logit sees a 70 x 70 patch; the map is B x 1 x (H / 2 ** layers - 2) x (W / 2 ** layers -
 2), e.g. 30 x 30 for 256 x 256 inputs.
 
+:class:`Pix2PixColorizer` (:func:`build_colorizer`) is the L -> ab generator behind the
+interface of the project's colorizers (``(lightness, hints) -> ab`` in Lab units); it ignores
+the hints (the paper's model is automatic only) and takes any size.
+
 Configurable (:data:`CONFIG`): channels in and out, depth, base and maximum width, the
 normalization ("batch", "instance" or "none"), dropout rate and blocks, the discriminator's
 layers and width. Losses (L1 x 100 + GAN, BCE-with-logits or least squares) are in
@@ -31,6 +35,7 @@ layers and width. Losses (L1 x 100 + GAN, BCE-with-logits or least squares) are 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 ARCHITECTURE = "pix2pix"
@@ -138,6 +143,35 @@ class PatchDiscriminator(nn.Module):
         return self.net(torch.cat([condition, image], dim=1))
 
 
+class Pix2PixColorizer(UNetGenerator):
+    """The generator as a colorizer: ``forward(lightness, hints) -> ab``, hints ignored.
+
+    L in [0, 100] is mapped to [-1, 1] and the tanh output times ``ab_range`` is ab in Lab
+    units. Inputs are padded (edge pixels repeated) to a multiple of ``2 ** depth`` and the
+    output is cropped back. Its state dict is the generator's.
+    """
+
+    uses_hints = False
+
+    def __init__(self, config: dict | None = None):
+        cfg = {**CONFIG, "ab_range": 110.0, **(config or {})}
+        if cfg["in_channels"] != 1 or cfg["out_channels"] != 2:
+            raise ValueError("a colorizer maps 1 channel (L) to 2 (ab)")
+        super().__init__(cfg)
+        self.ab_range = float(cfg["ab_range"])
+
+    def forward(self, lightness: torch.Tensor,  # type: ignore[override]
+                hints: torch.Tensor | None = None) -> torch.Tensor:
+        """lightness B x 1 x H x W in [0, 100] (hints unused) -> ab B x 2 x H x W."""
+        h, w = lightness.shape[-2:]
+        s = 2**self.depth
+        ph, pw = (-h) % s, (-w) % s
+        x = lightness / 50.0 - 1.0
+        if ph or pw:
+            x = F.pad(x, (0, pw, 0, ph), mode="replicate")
+        return (super().forward(x) * self.ab_range)[..., :h, :w]
+
+
 def build(config: dict | None = None) -> UNetGenerator:
     """The generator for ``config`` (missing keys take :data:`CONFIG`'s values)."""
     return UNetGenerator(config)
@@ -146,3 +180,8 @@ def build(config: dict | None = None) -> UNetGenerator:
 def build_discriminator(config: dict | None = None) -> PatchDiscriminator:
     """The PatchGAN discriminator for ``config``."""
     return PatchDiscriminator(config)
+
+
+def build_colorizer(config: dict | None = None) -> Pix2PixColorizer:
+    """The L -> ab generator as a ``(lightness, hints) -> ab`` colorizer (see the class)."""
+    return Pix2PixColorizer(config)

@@ -52,7 +52,7 @@ def test_discovered_model_is_registered_built_and_inpaints(tmp_path):
     assert info.uses_device and "12 steps" in info.description and "18.25 dB" in info.description
     engine = models.get_inpainter("tiny-ffc", device="cpu")
     assert isinstance(engine, learned.LearnedInpainter)
-    assert engine.pad_multiple == 8 and engine.working_size == 512
+    assert engine.pad_multiple == 8 and engine.working_size == learned.DEFAULT_WORKING_SIZE == 1024
     assert not engine.net.training
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)
