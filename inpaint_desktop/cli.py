@@ -4,7 +4,9 @@
                              [--hd-strategy crop|resize|original] [--margin PX]
     inpaint-desktop colorize --image PATH --output PATH [--hints PATH] [--model NAME] [--device D]
     inpaint-desktop models
-    inpaint-desktop train    ...   (not available yet: exits with status 2)
+    inpaint-desktop train    --task inpaint|colorize --photos DIR --name NAME [--minutes M]
+                             [--steps N] [--resume] [--base WEIGHTS] [--models-dir DIR]
+                             [--out DIR] [--no-install] [--scan] [--json] [-- TRAINER ARGS]
 
 PATH is a file or a folder. In folder mode every image of the --image folder is processed; its
 mask (or hints) is the file of the same stem in the --mask (--hints) folder, and the output is
@@ -25,12 +27,24 @@ the exit status is 2 if any item failed (0 when all were written). Decisions:
 
 Notes and the line for each written file go to stdout. This module imports neither Qt nor
 torch (engines that need torch import it when they are built).
+
+`train` runs `python -m trainer` in a subprocess with this interpreter (as the app does: a
+training crash cannot take anything else down) and passes its options through; arguments after
+`--` go to the trainer unchanged (e.g. `-- --arch partial_conv --threads 2`). The trainer
+writes to this process's terminal itself: a progress bar on a terminal, JSON lines with
+`--json` or on a pipe, `error: ...` on stderr. The exit status is the trainer's. Ctrl+C (or
+SIGTERM) is passed on once: the trainer stops after the current step and writes a checkpoint;
+pressing it twice more kills the trainer (the last checkpoint stays). The result is installed
+into the user's model folder (`--models-dir`, default the app's), and runs live beside it in
+`<models dir>/../runs` unless `--out` says otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -97,12 +111,34 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("models", help="list the available engines",
                    description="List the inpainting and colorization engines.")
 
-    train = sub.add_parser("train", help="fine-tune a model on your photos (not available yet)")
-    train.add_argument("--task", choices=("inpaint", "colorize"))
-    train.add_argument("--photos", type=Path)
-    train.add_argument("--name")
-    train.add_argument("--minutes", type=float)
-    train.add_argument("--resume", action="store_true")
+    train = sub.add_parser("train", help="fine-tune a model on your photos",
+                           description="Fine-tune a model on a folder of your photos; the "
+                                       "result appears in the app's model list.")
+    train.add_argument("--task", required=True, choices=("inpaint", "colorize"))
+    train.add_argument("--photos", required=True, type=Path,
+                       help="folder of colour photos (searched recursively)")
+    train.add_argument("--name", help="name of the run and of the model (required unless --scan)")
+    budget = train.add_mutually_exclusive_group()
+    budget.add_argument("--minutes", type=float, help="time budget of this invocation")
+    budget.add_argument("--steps", type=int, help="train until this total step count")
+    train.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    train.add_argument("--base", type=Path, help="weights (.safetensors + card) to start from")
+    train.add_argument("--device", default="auto", choices=devices)
+    train.add_argument("--crop", type=int, help="training crop size")
+    train.add_argument("--batch", type=int, help="batch size")
+    train.add_argument("--lr", type=float, help="learning rate")
+    train.add_argument("--models-dir", type=Path,
+                       help="where the result is installed (default: the user's model folder)")
+    train.add_argument("--out", type=Path,
+                       help="folder for runs (default: `runs` beside the model folder)")
+    train.add_argument("--no-install", action="store_true",
+                       help="leave the result in the run folder only")
+    train.add_argument("--stop-file", type=Path, help="a file whose appearance stops the run")
+    train.add_argument("--scan", action="store_true",
+                       help="only check the photo folder: count the usable photos")
+    train.add_argument("--json", action="store_true", help="JSON lines instead of a progress bar")
+    train.add_argument("trainer_args", nargs="*", metavar="-- TRAINER ARGS",
+                       help="further `python -m trainer` options, after --")
     return parser
 
 
@@ -179,9 +215,95 @@ def run_models(args) -> int:
     return EXIT_OK
 
 
+def default_runs_dir(models_dir: Path | None) -> Path:
+    """``runs`` beside the model folder: ``<user data>/inpaint-desktop/runs`` by default."""
+    if models_dir is None:
+        from models.learned import user_folders  # numpy only, no torch
+
+        models_dir = user_folders()[0]
+    return Path(models_dir).expanduser().parent / "runs"
+
+
+def trainer_command(args) -> list[str]:
+    """The `python -m trainer` command line of a `train` invocation."""
+    cmd = [sys.executable, "-m", "trainer", "--task", args.task, "--photos", str(args.photos)]
+    if not args.scan:
+        out = args.out if args.out is not None else default_runs_dir(args.models_dir)
+        cmd += ["--out", str(out)]
+    for flag, value in (("--name", args.name), ("--minutes", args.minutes),
+                        ("--steps", args.steps), ("--base", args.base),
+                        ("--device", args.device), ("--crop", args.crop),
+                        ("--batch", args.batch), ("--lr", args.lr),
+                        ("--models-dir", args.models_dir), ("--stop-file", args.stop_file)):
+        if value is not None:
+            cmd += [flag, str(value)]
+    for flag, on in (("--resume", args.resume), ("--no-install", args.no_install),
+                     ("--scan", args.scan), ("--json", args.json)):
+        if on:
+            cmd.append(flag)
+    return cmd + list(args.trainer_args)
+
+
+def _trainer_env() -> dict[str, str]:
+    """This environment, with the source tree on the path when running from a checkout."""
+    env = dict(os.environ)
+    root = Path(__file__).resolve().parent.parent
+    if (root / "trainer" / "__main__.py").is_file():
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH")) if p)
+    return env
+
+
+_SIGHUP = getattr(signal, "SIGHUP", None)  # POSIX only
+
+
 def run_train(args) -> int:
-    error("train", "not available yet: fine-tuning arrives in a later version")
-    return EXIT_FAILED
+    if not args.scan and not args.name:
+        raise CommandError("--name is required: the name of the run and of the model")
+    # POSIX: a session of its own, so that Ctrl+C at the terminal reaches only this process,
+    # which passes it on exactly once (the trainer takes a repeated one for "stop" as well,
+    # but one before its handler is in place would print a traceback).
+    own_session = os.name == "posix"
+    proc = subprocess.Popen(trainer_command(args), env=_trainer_env(),
+                            start_new_session=own_session)
+    presses = 0
+
+    def tell(message: str) -> None:
+        try:
+            error("train", message)
+        except OSError:
+            pass  # the terminal is gone (SIGHUP)
+
+    def forward(signum, _frame) -> None:
+        nonlocal presses
+        presses += 1
+        if presses >= 3:
+            proc.kill()
+            tell("killed; the last checkpoint is kept (--resume continues from it)")
+            return
+        if own_session or signum != signal.SIGINT:  # Windows: the console told it already
+            try:  # a closed terminal (SIGHUP) stops the run like SIGTERM
+                proc.send_signal(signal.SIGTERM if signum == _SIGHUP else signum)
+            except OSError:
+                pass  # already gone
+        if presses == 1:
+            tell("stopping after the current step and writing a checkpoint ...")
+        elif signum == signal.SIGINT:
+            tell("still stopping; press Ctrl+C once more to kill it")
+
+    handlers = {}
+    for sig in (signal.SIGINT, signal.SIGTERM, _SIGHUP):
+        if sig is None:
+            continue
+        try:
+            handlers[sig] = signal.signal(sig, forward)
+        except ValueError:  # not the main thread: no relaying, the trainer still stops on its own
+            pass
+    try:
+        code = proc.wait()
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    return code if code >= 0 else 128 - code  # killed by a signal: the shell's convention
 
 
 # --------------------------------------------------------------------------------------------

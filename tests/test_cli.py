@@ -282,9 +282,9 @@ def test_models_lists_engines(capsys):
     assert len(default_lines) == 2
 
 
-def test_train_is_not_available_yet(capsys):
-    status, _, err = run(capsys, "train", "--task", "inpaint")
-    assert status == 2 and "not available yet" in one_line(err)
+def test_train_needs_a_task_and_photos(capsys):
+    status, _, err = run(capsys, "train", "--task", "inpaint")  # tests/test_cli_train.py: more
+    assert status == 2 and "--photos" in err
 
 
 def test_usage_errors_exit_2(capsys):

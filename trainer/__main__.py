@@ -4,9 +4,13 @@ Example::
 
     python -m trainer --task inpaint --photos ~/Pictures --name my-album --minutes 15
     python -m trainer --task colorize --photos ~/Pictures --name my-colours --minutes 60
+    python -m trainer --task colorize --photos ~/Pictures --scan   # usable photo count only
 
-Progress is printed as JSON lines (``--json``, the GUI's format) or as a one-line progress
-display on a terminal. Exit status: 0 done, 2 bad input (folder, photos, checkpoint).
+Progress is printed as JSON lines (``--json``, the GUI's format; see :mod:`trainer.loop`) or
+as a progress bar on a terminal. At the end the best weights are installed as
+``<models dir>/<name>.safetensors`` + card (``--models-dir``, default the user's model folder;
+``--no-install`` skips it). Exit status: 0 done, 2 bad input (folder, photos, checkpoint,
+name, model folder), 130 interrupted before training started.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
+import time
 from pathlib import Path
 
 DEFAULT_OUT = Path("runs")
@@ -23,9 +29,20 @@ DEFAULT_OUT = Path("runs")
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m trainer", description=__doc__.splitlines()[0])
     p.add_argument("--task", choices=["inpaint", "colorize"], default="inpaint")
+    p.add_argument("--arch", help="network: inpaint ffc_unet (default), partial_conv, "
+                                  "context_encoder; colorize hint_colorizer (default), pix2pix")
+    p.add_argument("--adversarial", type=float,
+                   help="weight of a GAN term with a discriminator (new runs; default 0, "
+                        "context_encoder 0.001, pix2pix 1)")
     p.add_argument("--photos", required=True, help="folder of colour photos (searched recursively)")
-    p.add_argument("--name", required=True, help="run / model name")
+    p.add_argument("--name", help="run / model name (required unless --scan)")
     p.add_argument("--out", default=str(DEFAULT_OUT), help="folder for runs (default ./runs)")
+    p.add_argument("--scan", action="store_true",
+                   help="only count the usable photos of --photos (one JSON line), train nothing")
+    p.add_argument("--models-dir", help="model folder that receives the result as NAME.safetensors"
+                                        " (default: the user's model folder)")
+    p.add_argument("--no-install", action="store_true",
+                   help="leave the result in the run folder only")
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--minutes", type=float, help="wall-clock budget of this invocation")
     budget.add_argument("--steps", type=int, help="train until this total step count")
@@ -51,37 +68,128 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _terminal_emit(obj: dict) -> None:
-    """Human-readable progress on a terminal: one updating line, messages for events."""
-    event = obj.get("event")
-    if event == "start":
-        print(f"training {obj['name']}: {obj['train_photos']} photos, {obj['val_photos']} held "
-              f"out, {len(obj['skipped'])} unreadable; {obj['parameters']:,} parameters, "
-              f"starting at step {obj['step']}")
-        return
-    if event == "val":
-        print(f"validation at step {obj['step']}: hole PSNR {obj.get('val_psnr')} dB")
-        return
-    if event == "checkpoint":
-        return
-    if event == "done":
-        before = (obj.get("val_before") or {}).get("val_psnr")
-        after = (obj.get("val_after") or {}).get("val_psnr")
-        print(f"\n{obj['reason']} at step {obj['step']}: hole PSNR on held-out photos "
-              f"{before} -> {after} dB; weights: {obj.get('weights')}")
-        return
-    parts = [f"step {obj['step']}", f"loss {obj['loss']:.4f}", f"{obj['img_per_s']:.1f} img/s"]
-    if obj.get("val_psnr") is not None:
-        parts.append(f"val {obj['val_psnr']:.2f} dB")
-    if obj.get("eta_s") is not None:
-        m, s = divmod(int(obj["eta_s"]), 60)
-        parts.append(f"{m}:{s:02d} left")
-    sys.stdout.write("\r" + "  ".join(parts) + "   ")
-    sys.stdout.flush()
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class TerminalProgress:
+    """Human-readable progress on a terminal: a bar redrawn in place (percent done, time
+    left), and a line for each validation and for the end."""
+
+    BAR = 24
+
+    def __init__(self) -> None:
+        self._reset({})
+
+    def _reset(self, start: dict) -> None:
+        config = start.get("config") or {}
+        self.task = config.get("task", "inpaint")
+        self.target = config.get("steps")
+        self.t0 = time.monotonic()
+        self.shown = 0  # length of the bar on screen (0: none)
+
+    def _out(self, text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    def _line(self, text: str) -> None:
+        """A message line: the bar is wiped first and redrawn by the next progress line."""
+        if self.shown:
+            self._out("\r" + " " * self.shown + "\r")
+            self.shown = 0
+        self._out(text + "\n")
+
+    def _metric(self, metrics: dict | None) -> str:
+        m = metrics or {}
+        if self.task == "colorize":
+            return (f"PSNR {m.get('val_psnr')} dB without hints, "
+                    f"{m.get('val_psnr_hints')} dB with 10 hints")
+        return f"hole PSNR {m.get('val_psnr')} dB, SSIM {m.get('val_ssim')}"
+
+    def __call__(self, obj: dict) -> None:
+        event = obj.get("event")
+        if event == "start":
+            self._reset(obj)
+            self._line(f"training {obj['name']}: {obj['train_photos']} photos, "
+                       f"{obj['val_photos']} held out, {len(obj['skipped'])} unreadable; "
+                       f"{obj['parameters']:,} parameters, starting at step {obj['step']}")
+        elif event == "val":
+            self._line(f"validation at step {obj['step']}: {self._metric(obj)}")
+        elif event == "done":
+            what = "PSNR (no hints)" if self.task == "colorize" else "hole PSNR"
+            before = (obj.get("val_before") or {}).get("val_psnr")
+            after = (obj.get("val_after") or {}).get("val_psnr")
+            self._line(f"{obj['reason']} at step {obj['step']}: {what} on held-out photos "
+                       f"{before} -> {after} dB; weights: {obj.get('weights')}")
+            if obj.get("installed"):
+                self._line(f"installed: {obj['installed']} (the app lists it as a model)")
+        elif event is None and "loss" in obj:
+            self._bar(obj)
+
+    def _bar(self, obj: dict) -> None:
+        step, eta = obj["step"], obj.get("eta_s")
+        since = time.monotonic() - self.t0
+        done = None
+        if self.target:
+            done = min(1.0, step / self.target)
+        elif eta is not None:
+            done = since / max(since + eta, 1e-9)
+        parts = []
+        if done is not None:
+            filled = round(done * self.BAR)
+            parts.append(f"[{'#' * filled}{'.' * (self.BAR - filled)}] {100 * done:3.0f}%")
+        parts.append(f"step {step}" + (f"/{self.target}" if self.target else ""))
+        parts.append(f"loss {obj['loss']:.4f}")
+        if obj.get("val_psnr") is not None:
+            parts.append(f"val {obj['val_psnr']:.2f} dB")
+        parts.append(f"{obj['img_per_s']:.1f} img/s")
+        parts.append(f"{_clock(eta)} left" if eta is not None else f"{_clock(since)} elapsed")
+        width = shutil.get_terminal_size((100, 24)).columns - 1
+        text = "  ".join(parts)[:width]
+        self._out("\r" + text + " " * max(0, self.shown - len(text)))
+        self.shown = len(text)
+
+
+_terminal_emit = TerminalProgress()
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl+C before the run's own stop handler is in place
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+def _scan(args: argparse.Namespace) -> int:
+    """``--scan``: one ``{"event": "scan", ...}`` line (or a summary on a terminal)."""
+    from trainer import scan
+    from trainer.errors import TrainError
+
+    try:
+        result = scan.scan_folder(args.photos, args.task, args.val_count)
+    except TrainError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json or not sys.stdout.isatty():
+        print(json.dumps(result), flush=True)
+    else:
+        print(scan.summary(result, args.photos))
+    problem = scan.problem(result, args.photos)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+    return 0 if result["ok"] else 2
+
+
+def _main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.scan:
+        return _scan(args)  # before the torch import: a scan takes a second, not five
+    if not args.name:
+        print("error: --name is required (the run's and the model's name)", file=sys.stderr)
+        return 2
     if args.threads:
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(var, str(args.threads))
@@ -104,21 +212,22 @@ def main(argv: list[str] | None = None) -> int:
         "schedule": args.schedule, "val_count": args.val_count, "seed": args.seed,
         "steps": args.steps, "minutes": args.minutes, "log_seconds": args.log_seconds,
         "val_seconds": args.val_seconds, "checkpoint_seconds": args.checkpoint_seconds,
-        "amp": args.amp,
+        "amp": args.amp, "arch": args.arch, "adversarial": args.adversarial,
     }
     if args.model_config:
         config["model"] = json.loads(args.model_config)
-    if args.loss_config:
-        from trainer.colorize import ColorizeLossWeights
-        from trainer.losses import InpaintLossWeights
-
-        weights = ColorizeLossWeights if args.task == "colorize" else InpaintLossWeights
-        config["loss"] = {**weights().__dict__, **json.loads(args.loss_config)}
+    if args.loss_config:  # merged over the architecture's own loss weights by Run
+        config["loss"] = json.loads(args.loss_config)
     use_json = args.json or not sys.stdout.isatty()
     try:
+        install_dir = None
+        if not args.no_install:
+            from trainer.install import default_models_dir
+
+            install_dir = args.models_dir or default_models_dir()
         run = Run(args.photos, args.name, args.out, config, resume=args.resume,
                   stop_file=args.stop_file, emit=None if use_json else _terminal_emit,
-                  device=device, base=args.base)
+                  device=device, base=args.base, install_dir=install_dir)
         run.run()
     except TrainError as exc:
         print(f"error: {exc}", file=sys.stderr)

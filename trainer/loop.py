@@ -1,16 +1,25 @@
 """The training loop: data, steps, validation, progress lines, checkpoints, stop requests.
 
-One :class:`Run` trains one model on one photo folder. It prints JSON lines (one object per
-line) to ``emit`` (stdout by default):
+One :class:`Run` trains one model on one photo folder. The protocol that the app's Train
+dialog reads (``python -m trainer --json``): one JSON object per line on stdout,
 
-- ``{"event": "start", ...}`` once, with the photo counts, parameter count and config;
-- ``{"step", "loss", "lr", "img_per_s", "eta_s", "elapsed_s", ...}`` progress lines, with
-  ``"val_psnr"`` / ``"val_ssim"`` when a validation ran;
-- ``{"event": "checkpoint", ...}``, and ``{"event": "done", ...}`` at the end with the
-  validation metric before and after.
+- ``{"event": "scan", "task", "photos", "unreadable", "monochrome", "needed", "ok"}``: only in
+  ``--scan`` mode (:mod:`trainer.scan`), which trains nothing;
+- ``{"event": "start", "step", "name", "train_photos", "val_photos", "skipped",
+  "parameters", ...}`` once;
+- progress lines ``{"step", "loss", "lr", "img_per_s", "eta_s", "elapsed_s", ...}`` (no
+  ``"event"`` key; ``"val_psnr"`` ... too when a validation just ran);
+- ``{"event": "val", "step", "val_psnr", ...}`` at each validation (before training, every
+  ``val_seconds``, at the end), each followed by ``{"event": "preview", "step", "path"}``
+  once ``<run dir>/preview.png`` is rewritten (:mod:`trainer.preview`);
+- ``{"event": "checkpoint", "step", "path", "seconds"}``;
+- ``{"event": "done", "reason", "step", "val_before", "val_after", "weights", "installed"}``
+  last; ``installed`` is the weights' path in the user's model folder (:mod:`trainer.install`)
+  or null.
 
-Stop requests: SIGTERM / SIGINT, or a stop file appearing (``<run dir>/STOP`` unless given)
-end the run after the current step, with a checkpoint.
+Errors: ``error: <one line>`` on stderr and exit status 2. Stop requests: SIGTERM / SIGINT, or
+a stop file appearing (``<run dir>/STOP`` unless ``--stop-file``) end the run after the
+current step, with a checkpoint (and the install).
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import random
 import signal
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -34,11 +44,16 @@ import torch
 
 from models.nets import colorize_net, inpaint_net
 from models.nets.blocks import pyramid_fill
+from trainer import architectures as archs
 from trainer import checkpoint as ckpt
 from trainer import colorize as col
+from trainer import install as inst
+from trainer import preview
 from trainer.data import InpaintSampler, PhotoSet, fixed_val_set
-from trainer.losses import InpaintLossWeights, inpaint_loss
+from trainer.errors import TrainError
+from trainer.losses import InpaintLossWeights
 from trainer.metrics import hole_mse, hole_ssim, pooled_psnr
+from trainer.scan import DEFAULT_VAL_COUNT, photos_needed, shortage_message
 
 CHECKPOINT_NAME = "checkpoint.pt"
 # How val_psnr is computed; a checkpoint scored another way starts its "best" afresh.
@@ -48,7 +63,7 @@ COLORIZE_VAL_METRIC = ("RGB PSNR (true L + predicted ab, of the mean MSE over he
                        "without hints and with 10 point hints; mean Hasler-Suesstrunk "
                        "colourfulness; best = mean of the two PSNRs (-10 dB while the "
                        "colourfulness is below half the true photos')")
-COLORIZE_WORKING_SIZE = 256  # long side at which the app runs a colorizer
+COLORIZE_WORKING_SIZE = archs.COLORIZE_WORKING_SIZE  # long side at which the app colorizes
 NETS = {"inpaint": inpaint_net, "colorize": colorize_net}
 VAL_METRICS = {"inpaint": VAL_METRIC, "colorize": COLORIZE_VAL_METRIC}
 
@@ -65,7 +80,7 @@ DEFAULTS: dict[str, Any] = {
     "ema": 0.999,  # decay of the weights' moving average that is validated and exported
     "amp": False,  # mixed precision: bfloat16 on CPUs that support it, float16 on CUDA
     "seed": 0,
-    "val_count": 8,  # photos held out of training for validation
+    "val_count": DEFAULT_VAL_COUNT,  # photos held out of training for validation
     "val_crop": 256,
     "val_per_photo": 3,
     "max_side": 768,  # photos are kept in RAM at most this large
@@ -83,12 +98,6 @@ RESUMABLE_OVERRIDES = (
     "lr", "batch", "crop", "schedule", "steps", "minutes", "log_seconds", "val_seconds",
     "checkpoint_seconds", "clip_grad", "warmup_steps", "min_lr_ratio", "amp",
 )
-
-MIN_TRAIN_PHOTOS = 2
-
-
-class TrainError(RuntimeError):
-    """A problem with the input (folder, photos, checkpoint) that the user can fix."""
 
 
 class _StoppedEarly(Exception):
@@ -115,7 +124,11 @@ class Run:
         emit: Callable[[dict], None] | None = None,
         device: str = "cpu",
         base: str | os.PathLike | None = None,
+        install_dir: str | os.PathLike | None = None,
     ):
+        """``install_dir``: the model folder that receives the result at the end (None: the
+        weights stay in the run folder only)."""
+        inst.check_name(name)  # also the run folder's name: a plain file name
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
         self.device = torch.device(pick_device(device))
@@ -142,24 +155,38 @@ class Run:
                     cfg[key] = overrides[key]
             for key in ("steps", "minutes"):  # budgets are per invocation
                 cfg[key] = overrides.get(key)
+            archs.check_resumed(cfg, overrides.get("arch"))
         else:
             cfg = {**DEFAULTS, **{k: v for k, v in overrides.items() if v is not None}}
             if cfg["task"] not in NETS:
                 raise TrainError(f"task {cfg['task']!r} is not supported yet")
-            net = NETS[cfg["task"]]
-            if cfg["task"] == "colorize" and overrides.get("loss") is None:
-                cfg["loss"] = asdict(col.ColorizeLossWeights())
-            cfg["model"] = {**net.CONFIG, **cfg.get("model", {})}
+            base_card = None
             if base is not None:
                 base_card, self.base_state = load_base(base, cfg["task"])
+            net = archs.resolve(cfg["task"], overrides.get("arch"),
+                                base_card.get("architecture") if base_card else None)
+            # the architecture's own trainer settings (crop, lr) where none were given
+            cfg = {**DEFAULTS, **net.run_defaults,
+                   **{k: v for k, v in overrides.items() if v is not None}, "arch": net.name}
+            cfg["loss"] = net.loss_config(overrides.get("loss"))
+            cfg["adversarial"] = archs.adversarial_weight(cfg)
+            cfg["model"] = {**net.CONFIG, **cfg.get("model", {})}
+            if base_card is not None:
                 cfg["model"] = {**net.CONFIG, **base_card.get("config", {})}
                 cfg["base"] = {"path": str(base), "name": base_card.get("name"),
                                "sha256": base_card.get("sha256")}
         if cfg["task"] not in NETS:
             raise TrainError(f"task {cfg['task']!r} is not supported yet")
+        # tells this run's installed model from another run's of the same name (older
+        # checkpoints have none and get one now)
+        cfg.setdefault("run_id", uuid.uuid4().hex)
+        self.install_dir = None
+        if install_dir is not None:  # checked on every rank, so that all stop alike
+            checked = inst.check_target(install_dir, name, cfg["run_id"])
+            self.install_dir = checked if self.rank == 0 else None
         self.cfg = cfg
         self.task = cfg["task"]
-        self.net = NETS[self.task]
+        self.net = archs.for_config(cfg)  # build, loss, card fields of the run's network
         self.val_metric = VAL_METRICS[self.task]
         self.saved = saved
         self.stop_requested = False
@@ -176,15 +203,15 @@ class Run:
                                should_stop=lambda: self.stop_requested)
         if self.stop_requested:
             raise _StoppedEarly
+        unreadable = len(photos.skipped)
         if cfg["task"] == "colorize":
             photos = col.drop_monochrome(photos)
         self.skipped = photos.skipped
-        needed = MIN_TRAIN_PHOTOS + cfg["val_count"]
+        needed = photos_needed(cfg["val_count"])
         if len(photos) < needed:
-            raise TrainError(
-                f"found {len(photos)} usable photos in {self.photos_dir} "
-                f"({len(photos.skipped)} unreadable or skipped); need at least {needed}"
-            )
+            mono = len(photos.skipped) - unreadable if cfg["task"] == "colorize" else None
+            raise TrainError(shortage_message(self.photos_dir, len(photos), unreadable, mono,
+                                              needed))
         self.train_set, self.val_set = photos.split(cfg["val_count"])
         seed = cfg["seed"] if self.rank == 0 else [cfg["seed"], self.rank]
         if cfg["task"] == "colorize":
@@ -220,10 +247,9 @@ class Run:
             self.model.parameters(), lr=cfg["lr"], betas=(0.9, 0.99),
             weight_decay=cfg["weight_decay"],
         )
-        if self.task == "colorize":
-            self.loss_weights = col.ColorizeLossWeights(**cfg["loss"])
-        else:
-            self.loss_weights = InpaintLossWeights(**cfg["loss"])
+        self.loss_weights = self.net.loss_weights(cfg["loss"])
+        # a discriminator trained in the same step, or None (trainer.architectures)
+        self.adversary = archs.make_adversary(self.net, cfg, self.device, self.world)
         self.step = 0
         self.elapsed = 0.0  # training seconds over all invocations
         self.history: dict[str, Any] = {
@@ -235,6 +261,8 @@ class Run:
             if self.ema is not None:
                 self.ema.load_state_dict(s.get("ema") or s["model"])
             self.opt.load_state_dict(s["optimizer"])
+            if self.adversary is not None and s.get("adversary"):
+                self.adversary.load_state_dict(s["adversary"])
             self.step = int(s["step"])
             self.elapsed = float(s["elapsed"])
             self.history = dict(s["history"])
@@ -292,7 +320,10 @@ class Run:
         with torch.autocast(self.device.type, dtype=self.autocast_dtype,
                             enabled=self.autocast_dtype is not None):
             pred = self.train_model(x, m)
-        loss, terms = inpaint_loss(pred.float(), x, m, self.loss_weights)
+        loss, terms = self.net.loss(pred.float(), x, m, weights=self.loss_weights)
+        if self.adversary is not None:  # the discriminator learns first, then judges pred
+            loss, terms = self.adversary.step(loss, terms, self.task, pred.float(), (x, m),
+                                              self.lr_at(self.step))
         return self._apply(loss, terms)
 
     def _colorize_step(self) -> tuple[float, dict[str, float]]:
@@ -306,7 +337,10 @@ class Run:
         with torch.autocast(self.device.type, dtype=self.autocast_dtype,
                             enabled=self.autocast_dtype is not None):
             pred = self.train_model(lum, h)
-        loss, terms = col.colorize_loss(pred.float(), ab, self.loss_weights)
+        loss, terms = self.net.loss(pred.float(), ab, weights=self.loss_weights)
+        if self.adversary is not None:
+            loss, terms = self.adversary.step(loss, terms, self.task, pred.float(), (lum, ab),
+                                              self.lr_at(self.step))
         return self._apply(loss, terms)
 
     def _apply(self, loss: torch.Tensor, terms: dict[str, float]) -> tuple[float, dict]:
@@ -329,6 +363,10 @@ class Run:
         decay = min(self.cfg["ema"], (1 + self.step) / (10 + self.step))
         for pe, p in zip(self.ema.parameters(), self.model.parameters(), strict=True):
             pe.lerp_(p, 1.0 - decay)
+        # BatchNorm statistics (the seed nets') follow the live model: averaging them would
+        # not match the averaged weights either, and left alone they stay at their init
+        for be, b in zip(self.ema.buffers(), self.model.buffers(), strict=True):
+            be.copy_(b)
 
     @property
     def inference_model(self) -> torch.nn.Module:
@@ -433,6 +471,8 @@ class Run:
             "model": self.model.state_dict(),
             "ema": self.ema.state_dict() if self.ema is not None else None,
             "optimizer": self.opt.state_dict(),
+            # the discriminator and its optimizer, when the run trains one
+            **({"adversary": self.adversary.state_dict()} if self.adversary else {}),
             "step": self.step,
             "elapsed": self.elapsed,
             "history": self.history,
@@ -445,7 +485,7 @@ class Run:
         }
 
     def card(self) -> dict[str, Any]:
-        extra = {"working_size": COLORIZE_WORKING_SIZE} if self.task == "colorize" else {}
+        extra = self.net.card_extra(self.cfg)  # working_size of colorizers, GAN settings...
         return {
             **extra,
             "architecture": self.net.ARCHITECTURE,
@@ -489,13 +529,15 @@ class Run:
             ckpt.export_weights(self.inference_model, self.run_dir / "latest.safetensors",
                                 self.card())
         except OSError as exc:
-            reason = exc.strerror or str(exc)
-            raise TrainError(
-                f"cannot write the checkpoint in {self.run_dir} ({reason}) at step {self.step}; "
-                "the previous checkpoint is intact: free some space and run again with --resume"
-            ) from exc
+            raise self._write_error("the checkpoint", exc) from exc
         self.emit({"event": "checkpoint", "step": self.step, "path": str(self.ckpt_path),
                    "seconds": round(time.perf_counter() - t0, 2)})
+
+    def _write_error(self, what: str, exc: OSError) -> TrainError:
+        reason = exc.strerror or str(exc)
+        return TrainError(
+            f"cannot write {what} in {self.run_dir} ({reason}) at step {self.step}; "
+            "the previous checkpoint is intact: free some space and run again with --resume")
 
     def _on_val(self, metrics: dict[str, float]) -> None:
         if not metrics or self.rank != 0:
@@ -505,9 +547,29 @@ class Run:
         value = metrics.get("val_score", metrics["val_psnr"])
         if best is None or value > best:
             self.history["best_val_psnr"] = value
-            if self.step > 0:
-                ckpt.export_weights(self.inference_model, self.run_dir / "best.safetensors",
-                                    self.card())
+            # A fine-tuned run keeps its base as the best until training beats it, so the
+            # model it installs is never worse on the held-out photos than what it started from.
+            if self.step > 0 or self.cfg.get("base"):
+                try:
+                    ckpt.export_weights(self.inference_model,
+                                        self.run_dir / "best.safetensors", self.card())
+                except OSError as exc:  # a full disk here too: the same one-line error
+                    raise self._write_error("the best weights", exc) from exc
+        self.emit({"event": "val", "step": self.step, **metrics})
+        try:
+            path = preview.write(self)
+        except OSError:
+            path = None  # a picture for the dialog is not worth stopping a run for
+        if path is not None:
+            self.emit({"event": "preview", "step": self.step, "path": str(path)})
+
+    def install(self) -> Path:
+        """Copy the run's best weights into the model folder (see :mod:`trainer.install`)."""
+        return inst.install(self.run_dir, self.install_dir, self.name, self.cfg["run_id"], {
+            "base": self.cfg.get("base"), "photos": self.photos_dir,
+            "photo_count": len(self.train_set) + len(self.val_set),
+            "metrics_before": self.history.get("val_before"),
+        })
 
     def request_stop(self, *_args) -> None:
         self.stop_requested = True
@@ -527,7 +589,7 @@ class Run:
             try:
                 self._load_data()
             except _StoppedEarly:
-                summary = {"event": "done", "reason": "stop", "step": None,
+                summary = {"event": "done", "reason": "stop", "step": None, "installed": None,
                            "note": "stopped while loading photos; nothing trained"}
                 self.emit(summary)
                 return summary
@@ -573,8 +635,7 @@ class Run:
         if self.rank == 0 and self.history.get("val_before") is None:
             before = self.validate()
             self.history["val_before"] = before
-            self._on_val(before)
-            self.emit({"step": self.step, **before, "event": "val"})
+            self._on_val(before)  # emits the "val" line
         last_log = last_val = last_ckpt = time.monotonic()
         imgs_since, t_since = 0, time.monotonic()
         losses: list[float] = []
@@ -640,17 +701,18 @@ class Run:
         final = self.validate() if self.rank == 0 else {}
         self._on_val(final)
         self.save()
+        installed = self.install() if self.install_dir is not None else None
         summary = {
             "event": "done", "reason": reason, "step": self.step,
             "val_before": self.history.get("val_before"), "val_after": final,
             "weights": str(self.run_dir / "latest.safetensors"),
+            "installed": None if installed is None else str(installed),
         }
         self.emit(summary)
         return summary
 
 
-TASK_ARCHITECTURES = {"inpaint": {inpaint_net.ARCHITECTURE},
-                      "colorize": {colorize_net.ARCHITECTURE}}
+TASK_ARCHITECTURES = archs.TASK_ARCHITECTURES  # what --base may fine-tune, per task
 
 
 def load_base(path: str | os.PathLike, task: str) -> tuple[dict, dict[str, torch.Tensor]]:

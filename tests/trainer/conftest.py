@@ -31,3 +31,32 @@ def photo_dir(tmp_path: Path) -> Path:
     (root / "broken.jpg").write_bytes(b"not a jpeg at all")
     (root / "notes.txt").write_text("not a photo")
     return root
+
+
+@pytest.fixture(autouse=True)
+def user_models_dir(tmp_path: Path, monkeypatch) -> Path:
+    """A user model folder per test: `python -m trainer` installs its result there, and two
+    tests' runs of the same name must not see each other's model."""
+    folder = tmp_path / "user-models"
+    monkeypatch.setenv("INPAINT_DESKTOP_MODELS", str(folder))
+    return folder
+
+
+@pytest.fixture
+def make_folder(tmp_path: Path):
+    """make_folder(name, colour=N, gray=0, broken=0): a flat folder of generated photos."""
+
+    def make(name: str, colour: int, gray: int = 0, broken: int = 0) -> Path:
+        rng = np.random.default_rng(len(name) + colour)
+        root = tmp_path / name
+        root.mkdir(parents=True)
+        for i in range(colour):
+            Image.fromarray(make_photo(rng, 56, 72)).save(root / f"c{i:02d}.png")
+        for i in range(gray):
+            g = make_photo(rng, 56, 72).mean(axis=2, keepdims=True).astype(np.uint8)
+            Image.fromarray(np.repeat(g, 3, axis=2)).save(root / f"g{i:02d}.png")
+        for i in range(broken):
+            (root / f"b{i:02d}.jpg").write_bytes(b"\xff\xd8 truncated")
+        return root
+
+    return make

@@ -1,0 +1,134 @@
+"""Installing a finished run into the user's model folder: card, atomicity, name guards."""
+
+import json
+
+import pytest
+import torch
+
+from models import learned
+from models.weights import check_safetensors_header, load_card, sha256_of
+from trainer import __main__ as cli
+from trainer import checkpoint as ckpt
+from trainer.loop import Run, TrainError
+
+TINY = {
+    "crop": 32, "batch": 2, "val_count": 2, "val_crop": 32, "val_per_photo": 1,
+    "max_side": 96, "warmup_steps": 2, "log_seconds": 0.0,
+    "model": {"widths": [8, 12, 16], "blocks": 1, "dilations": [1]},
+}
+
+
+def tiny(**kw):
+    return {**TINY, **kw}
+
+
+def quiet(_obj):
+    pass
+
+
+def test_a_finished_run_is_installed_with_its_card(photo_dir, tmp_path):
+    models = tmp_path / "models"
+    run = Run(photo_dir, "mine", tmp_path / "runs", tiny(steps=3), emit=quiet,
+              install_dir=models)
+    summary = run.run()
+    weights = models / "mine.safetensors"
+    assert summary["installed"] == str(weights)
+    assert sorted(p.name for p in models.iterdir()) == ["mine.json", "mine.safetensors"]
+    card = load_card(weights.with_suffix(".json"))
+    assert card["name"] == "mine" and card["weights"] == "mine.safetensors"
+    assert card["sha256"] == sha256_of(weights)
+    check_safetensors_header(weights, card["bytes"])
+    assert card["base"] is None  # trained from scratch
+    training = card["training"]
+    assert training["photos"] == str(photo_dir) and training["photo_count"] == 6
+    assert training["run_id"] == run.cfg["run_id"] and training["steps"] <= 3
+    assert card["metrics"]["before"] == summary["val_before"]
+    assert set(card["metrics"]["after"]) == {"val_psnr", "val_ssim"}
+    source = run.run_dir / training["source"]
+    assert source.read_bytes() == weights.read_bytes()  # best (else latest), copied as is
+    net = learned.load_net(weights, card)  # what the app does with it: checks the sha256
+    assert net is not None
+
+
+def test_fine_tuned_card_names_its_base(photo_dir, tmp_path):
+    Run(photo_dir, "base", tmp_path, tiny(steps=1), emit=quiet).run()
+    base = tmp_path / "base" / "latest.safetensors"
+    summary = Run(photo_dir, "tuned", tmp_path, tiny(steps=2), emit=quiet, base=base,
+                  install_dir=tmp_path / "models").run()
+    card = json.loads((tmp_path / "models" / "tuned.json").read_text())
+    assert card["base"]["path"] == str(base) and card["base"]["name"] == "base"
+    assert card["metrics"]["before"] == summary["val_before"]
+
+
+def test_the_same_run_resumed_replaces_its_model_another_is_refused(photo_dir, tmp_path):
+    models = tmp_path / "models"
+    Run(photo_dir, "m", tmp_path / "a", tiny(steps=2), emit=quiet, install_dir=models).run()
+    first = json.loads((models / "m.json").read_text())
+    summary = Run(photo_dir, "m", tmp_path / "a", tiny(steps=3), resume=True, emit=quiet,
+                  install_dir=models).run()
+    assert summary["installed"] == str(models / "m.safetensors")
+    again = json.loads((models / "m.json").read_text())
+    assert again["training"]["run_id"] == first["training"]["run_id"]
+    with pytest.raises(TrainError, match="a model named 'm' already exists in .*not from this run"):
+        Run(photo_dir, "m", tmp_path / "b", tiny(steps=1), install_dir=models)
+    (models / "own.safetensors").write_bytes(b"a file the user put there")
+    with pytest.raises(TrainError, match="'own' already exists"):
+        Run(photo_dir, "own", tmp_path / "b", tiny(steps=1), install_dir=models)
+    assert (models / "own.safetensors").read_bytes() == b"a file the user put there"
+
+
+def test_a_failed_install_is_one_line_and_keeps_the_run(photo_dir, tmp_path, monkeypatch):
+    real = ckpt.atomic_write_bytes
+    models = tmp_path / "models"
+
+    def full_disk(path, data):
+        if models in path.parents:
+            raise OSError(28, "No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(ckpt, "atomic_write_bytes", full_disk)
+    with pytest.raises(TrainError) as info:
+        Run(photo_dir, "x", tmp_path / "runs", tiny(steps=1), emit=quiet,
+            install_dir=models).run()
+    message = str(info.value)
+    assert "\n" not in message and "No space left on device" in message
+    assert message.endswith(f"the trained weights are in {tmp_path / 'runs' / 'x'}")
+    assert (tmp_path / "runs" / "x" / "latest.safetensors").exists()
+    assert not models.exists() or not list(models.iterdir())
+
+
+def cli_argv(photo_dir, out, *extra):
+    return ["--photos", str(photo_dir), "--name", "c", "--out", str(out), "--steps", "1",
+            "--json", "--crop", "32", "--batch", "2", "--val-count", "2",
+            "--model-config", json.dumps(TINY["model"]), *extra]
+
+
+def test_cli_installs_into_the_user_folder_unless_told_not_to(photo_dir, tmp_path, capsys,
+                                                              user_models_dir):
+    assert learned.user_folders() == [user_models_dir]
+    assert cli.main(cli_argv(photo_dir, tmp_path / "a")) == 0
+    done = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert done["installed"] == str(user_models_dir / "c.safetensors")
+    other = tmp_path / "elsewhere"
+    assert cli.main(cli_argv(photo_dir, tmp_path / "b", "--models-dir", str(other))) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["installed"] == \
+        str(other / "c.safetensors")
+    assert cli.main(cli_argv(photo_dir, tmp_path / "c", "--no-install")) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["installed"] is None
+
+
+def test_a_fine_tune_that_never_beats_its_base_installs_the_base(photo_dir, tmp_path):
+    Run(photo_dir, "base", tmp_path, tiny(steps=1), emit=quiet).run()
+    base = tmp_path / "base" / "latest.safetensors"
+    # lr 0: the weights never move, so no later validation scores above the base's
+    Run(photo_dir, "tuned", tmp_path, tiny(steps=2, lr=0.0), emit=quiet, base=base,
+        install_dir=tmp_path / "models").run()
+    assert (tmp_path / "tuned" / "best.safetensors").is_file()  # the base, scored at step 0
+    installed = ckpt_state(tmp_path / "models" / "tuned.safetensors")
+    assert all(torch.equal(v, installed[k]) for k, v in ckpt_state(base).items())
+
+
+def ckpt_state(path):
+    from safetensors.torch import load_file
+
+    return load_file(str(path))

@@ -1,0 +1,136 @@
+"""Putting a finished run's weights into the user's model folder, where the app finds them.
+
+At the end of a run (done, stopped or out of budget) the best weights of the run
+(``best.safetensors``, else ``latest.safetensors``) and their card are copied atomically to
+``<models dir>/<name>.safetensors`` and ``<name>.json``. The card gets what a user asks of a
+fine-tuned model: the base model, the photo folder and count, and the held-out metric before
+and after (``metrics.before`` / ``metrics.after``).
+
+Guards, all checked when the run starts (so no one waits an hour to learn of them) and again
+when installing:
+
+- the name is a plain file name (:func:`check_name`);
+- nothing is ever written into the bundled folder ``resources/weights``;
+- a name already taken in the folder by another run (or by a file the user put there) is
+  refused; the same run, resumed, replaces its own earlier result. The card's
+  ``training.run_id`` tells them apart.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from trainer.errors import TrainError
+
+NAME_MAX = 64
+WEIGHTS_SUFFIX = ".safetensors"
+
+
+def check_name(name: str) -> str:
+    """``name`` if it is a usable model / run name, else a one-line :class:`TrainError`."""
+    why = None
+    if not name or not name.strip():
+        why = "it is empty"
+    elif any(sep in name for sep in ("/", "\\", os.sep, os.altsep or "/")):
+        why = "it must not contain / or \\"
+    elif name.startswith("."):
+        why = "it must not start with a dot"
+    elif len(name) > NAME_MAX:
+        why = f"it is {len(name)} characters long; at most {NAME_MAX}"
+    elif any(ord(c) < 32 for c in name):
+        why = "it must not contain control characters"
+    if why:
+        raise TrainError(f"invalid name {name!r}: {why}")
+    return name
+
+
+def _bundled_folder() -> Path:
+    from models.learned import bundled_folder  # numpy only: no torch
+
+    return bundled_folder()
+
+
+def default_models_dir() -> Path:
+    """The user's model folder: ``$INPAINT_DESKTOP_MODELS`` (first) or the platform's."""
+    from models.learned import user_folders
+
+    return user_folders()[0]
+
+
+def check_models_dir(models_dir: str | os.PathLike) -> Path:
+    """``models_dir`` resolved; refuses the bundled folder and anything inside it."""
+    target = Path(models_dir).expanduser().resolve()
+    bundled = _bundled_folder().resolve()
+    if target == bundled or bundled in target.parents:
+        raise TrainError(f"model folder {models_dir} is inside the bundled folder {bundled}: "
+                         "choose your own model folder (--models-dir)")
+    if target.exists() and not target.is_dir():
+        raise TrainError(f"model folder {models_dir} is a file, not a folder")
+    return target
+
+
+def paths(models_dir: Path, name: str) -> tuple[Path, Path]:
+    """(weights, card) of ``name`` in ``models_dir``."""
+    return models_dir / f"{name}{WEIGHTS_SUFFIX}", models_dir / f"{name}.json"
+
+
+def check_target(models_dir: str | os.PathLike, name: str, run_id: str) -> Path:
+    """The checked model folder for a run; refuses a name that another run's model holds."""
+    folder = check_models_dir(models_dir)
+    check_name(name)
+    weights, card_path = paths(folder, name)
+    if not weights.exists() and not card_path.exists():
+        return folder
+    owner = None
+    try:
+        card = json.loads(card_path.read_text())
+        owner = (card.get("training") or {}).get("run_id")
+    except (OSError, ValueError, AttributeError):
+        pass
+    if owner != run_id:
+        raise TrainError(f"a model named {name!r} already exists in {folder} (not from this "
+                         "run): choose another --name, or delete that model first")
+    return folder
+
+
+def install(run_dir: str | os.PathLike, models_dir: str | os.PathLike, name: str,
+            run_id: str, extra: dict[str, Any] | None = None) -> Path:
+    """Copy the run's best weights + card into ``models_dir``; returns the weights' path.
+
+    ``extra``: card additions: ``base``, ``photos``, ``photo_count`` and ``metrics_before``.
+    """
+    from trainer.checkpoint import atomic_write_bytes
+
+    run_dir = Path(run_dir)
+    folder = check_target(models_dir, name, run_id)
+    source = run_dir / f"best{WEIGHTS_SUFFIX}"
+    if not source.is_file():
+        source = run_dir / f"latest{WEIGHTS_SUFFIX}"
+    extra = extra or {}
+    weights, card_path = paths(folder, name)
+    try:
+        card = json.loads(source.with_suffix(".json").read_text())
+        data = source.read_bytes()
+        metrics = dict(card.get("metrics") or {})
+        # "after" is the score of the weights installed here: the best ones may be an earlier
+        # step than the run's last validation.
+        after = dict(metrics.get("val_last") or {})
+        after.pop("step", None)
+        metrics.update(before=extra.get("metrics_before"), after=after or None)
+        training = dict(card.get("training") or {})
+        training.update(photos=extra.get("photos", training.get("photos")),
+                        photo_count=extra.get("photo_count"), run_id=run_id,
+                        run_dir=str(run_dir.resolve()), source=source.name)
+        card.update(name=name, weights=weights.name, base=extra.get("base"), training=training,
+                    metrics=metrics)
+        atomic_write_bytes(weights, data)
+        # the card last: it names the weights' sha256, so discovery accepts the pair only once
+        # both are in place
+        atomic_write_bytes(card_path, (json.dumps(card, indent=2) + "\n").encode())
+    except OSError as exc:
+        raise TrainError(f"cannot install the model into {folder} ({exc.strerror or exc}); "
+                         f"the trained weights are in {run_dir}") from exc
+    return weights
