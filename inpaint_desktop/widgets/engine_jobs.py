@@ -33,11 +33,21 @@ class EngineChoice:
     device: str = "auto"
 
 
+_models_generation = 0  # bumped when model files change: a retrained model may reuse a name
+
+
+def models_changed() -> None:
+    global _models_generation
+    _models_generation += 1
+
+
 def _get_engine(engines: dict, kind: str, name: str | None, device: str):
     """Engines are built once per (kind, name, device) and kept by the worker thread."""
     import models
 
-    key = (kind, name or "", device)
+    key = (kind, name or "", device, _models_generation)
+    for old in [k for k in engines if k[3] != key[3]]:
+        del engines[old]  # built from files that may have changed since
     if key not in engines:
         get = models.get_inpainter if kind == "inpaint" else models.get_colorizer
         engines[key] = get(name, device=device)

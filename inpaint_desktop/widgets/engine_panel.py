@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inpaint_desktop.widgets.engine_jobs import EngineJobs
+from inpaint_desktop.widgets.engine_jobs import EngineJobs, models_changed
 
 HD_STRATEGIES = (
     ("crop", "Crop around each masked area (fast, full detail)"),
@@ -32,10 +32,7 @@ class EnginePanel(QWidget):
         layout.addLayout(form)
 
         self.inpainter = QComboBox()
-        for info in models.inpainters():
-            self.inpainter.addItem(info.label or info.name, info.name)
-            self.inpainter.setItemData(self.inpainter.count() - 1, info.description,
-                                       0x03)  # Qt.ToolTipRole
+        self._fill(self.inpainter, models.inpainters())
         self.inpainter.currentIndexChanged.connect(self._sync)
         form.addRow("Erase with", self.inpainter)
 
@@ -54,8 +51,7 @@ class EnginePanel(QWidget):
         form.addRow("Context margin", self.margin)
 
         self.colorizer = QComboBox()
-        for info in models.colorizers():
-            self.colorizer.addItem(info.label or info.name, info.name)
+        self._fill(self.colorizer, models.colorizers())
         self.colorizer.currentIndexChanged.connect(self._sync)
         form.addRow("Colorize with", self.colorizer)
 
@@ -72,6 +68,27 @@ class EnginePanel(QWidget):
         layout.addWidget(self.erase_button)
         layout.addWidget(self.colorize_button)
         layout.addStretch(1)
+        self._sync()
+
+    @staticmethod
+    def _fill(combo: QComboBox, infos) -> None:
+        """List the engines, keeping the chosen one if it is still there."""
+        keep = combo.currentData()
+        combo.blockSignals(True)
+        combo.clear()
+        for info in infos:
+            combo.addItem(info.label or info.name, info.name)
+            combo.setItemData(combo.count() - 1, info.description, 0x03)  # Qt.ToolTipRole
+        combo.setCurrentIndex(max(combo.findData(keep), 0) if keep is not None else 0)
+        combo.blockSignals(False)
+
+    def refresh_engines(self) -> None:
+        """The registry changed (a model was trained, renamed or deleted): list it anew."""
+        import models
+
+        models_changed()  # engines built before are built again on next use
+        self._fill(self.inpainter, models.inpainters())
+        self._fill(self.colorizer, models.colorizers())
         self._sync()
 
     def select_inpainter(self, name: str) -> None:

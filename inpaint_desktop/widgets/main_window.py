@@ -56,6 +56,9 @@ class MainWindow(QMainWindow):
         self.doc: Document | None = None
         self.project_path: str | None = None
         self.last_error: str | None = None  # the last error shown (tests read it)
+        self.train_dialog = None  # made on first use (it imports the plotting library)
+        self.models_dialog = None
+        self._close_approved = False  # closing waits for the trainer to save its result
         self.undo_stack = QUndoStack(self)
         # Bound methods, not lambdas: Qt drops them when the window is destroyed, while the
         # children (stack, canvas) may still emit on their way out.
@@ -170,6 +173,11 @@ class MainWindow(QMainWindow):
         self.fit_action = a("&Fit to window", self.canvas.fit_to_window, "Ctrl+0")
         self.actual_size_action = a("&Actual size (100 %)", self.canvas.actual_size, "Ctrl+1")
 
+        self.train_action = a("&Fine-tune on my photos...", self.open_train_dialog, None,
+                              "Teach erasing and colorizing the look of your own photos")
+        self.models_action = a("&Models...", self.open_models_dialog, None,
+                               "Rename, delete or export your trained models")
+
     def _make_menus(self) -> None:
         bar = self.menuBar()
         m = bar.addMenu("&File")
@@ -201,6 +209,9 @@ class MainWindow(QMainWindow):
 
         m = bar.addMenu("&Layer")
         m.addActions(self.layers_panel.layer_actions())
+
+        m = bar.addMenu("T&rain")
+        m.addActions([self.train_action, self.models_action])
 
         m = bar.addMenu("&View")
         m.addActions([self.zoom_in_action, self.zoom_out_action, self.fit_action,
@@ -467,6 +478,62 @@ class MainWindow(QMainWindow):
             self, "Unsaved changes", f"Save the changes to {name} as a project?",
             QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save)
 
+    # --- training --------------------------------------------------------------------------
+    def open_train_dialog(self):
+        if self.train_dialog is None:
+            from inpaint_desktop.widgets.train_dialog import TrainDialog
+
+            self.train_dialog = TrainDialog(self)
+            self.train_dialog.modelsChanged.connect(self._on_models_changed)
+        self.train_dialog.show()
+        self.train_dialog.raise_()
+        self.train_dialog.activateWindow()
+        return self.train_dialog
+
+    def open_models_dialog(self):
+        if self.models_dialog is None:
+            from inpaint_desktop.widgets.models_dialog import ModelsDialog
+
+            self.models_dialog = ModelsDialog(self)
+            self.models_dialog.modelsChanged.connect(self._on_models_changed)
+        else:
+            self.models_dialog.refresh()
+        self.models_dialog.show()
+        self.models_dialog.raise_()
+        return self.models_dialog
+
+    def _on_models_changed(self) -> None:
+        self.engine_panel.refresh_engines()
+        if self.models_dialog is not None and self.models_dialog.isVisible():
+            self.models_dialog.refresh()
+
+    def is_training(self) -> bool:
+        return self.train_dialog is not None and self.train_dialog.is_training()
+
+    def ask_close_while_training(self) -> str:
+        """"background", "stop" or "cancel" (tests replace this, as ask_save_changes)."""
+        from inpaint_desktop.widgets.train_dialog import ask_close_while_training
+
+        return ask_close_while_training(self)
+
+    def _training_allows_close(self) -> bool:
+        """True to close now. Otherwise the trainer first saves its result (and, for the
+        background, hands the run over to a detached process); the window closes after."""
+        if not self.is_training():
+            return True
+        answer = self.ask_close_while_training()
+        if answer not in ("background", "stop"):
+            return False
+        self._close_approved = True
+        self.train_dialog.idle.connect(self.close)
+        self.hide()
+        self.train_dialog.hide()
+        if answer == "background":
+            self.train_dialog.continue_in_background()
+        else:
+            self.train_dialog.stop()
+        return False
+
     def report_error(self, message: str) -> None:
         """Show a one-line error without blocking (the window stays usable)."""
         self.last_error = message
@@ -550,9 +617,15 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, lambda: self.open_path(files[0]))
 
     def closeEvent(self, event) -> None:
-        if not self.confirm_discard():
+        if self._close_approved:
+            if self.is_training():  # still saving its result: the window closes after
+                event.ignore()
+                return
+        elif not self.confirm_discard() or not self._training_allows_close():
             event.ignore()
             return
         self._save_settings()
         self.jobs.shutdown()  # cancels a running job and waits for the thread
+        if self.train_dialog is not None:
+            self.train_dialog.shutdown()
         event.accept()

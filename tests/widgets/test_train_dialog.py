@@ -1,0 +1,312 @@
+"""Train > Fine-tune on my photos, driven with clicks and keys against the fake trainer."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+import models.learned
+from inpaint_desktop.widgets.train_dialog import (
+    CANCEL_CLOSE,
+    KEEP_TRAINING,
+    STOP_TRAINING,
+    TrainDialog,
+    ask_close_while_training,
+)
+from inpaint_desktop.workers.training_process import running_processes
+from inpaint_desktop.workers.training_runs import last_event, pid_alive
+
+
+@pytest.fixture
+def dialog(qtbot, trainer_env):
+    d = TrainDialog()
+    qtbot.addWidget(d)
+    d.show()
+    qtbot.waitExposed(d)
+    yield d
+    d.shutdown()
+
+
+def click(qtbot, widget) -> None:
+    assert widget.isVisible() and widget.isEnabled(), widget
+    qtbot.mouseClick(widget, Qt.LeftButton)
+
+
+def choose_photos(qtbot, d, folder) -> None:
+    s = d.setup
+    qtbot.keyClicks(s.photos_edit, str(folder))
+    qtbot.waitUntil(lambda: all(t in s.scans for t in s.tasks()), timeout=10000)
+
+
+def type_into(qtbot, widget, text: str) -> None:
+    widget.setFocus()
+    qtbot.keyClick(widget, Qt.Key_A, Qt.ControlModifier)
+    qtbot.keyClicks(widget, text)
+
+
+def choose_steps(qtbot, d, steps: int) -> None:
+    s = d.setup
+    s.budget_combo.setFocus()
+    qtbot.keyClicks(s.budget_combo, "A")  # keyboard search: "A number of steps"
+    assert s.budget_combo.currentData() is None and s.steps_spin.isVisible()
+    type_into(qtbot, s.steps_spin, str(steps))
+    assert s.steps_spin.value() == steps
+
+
+def left_colour(view) -> tuple[int, int, int]:
+    image = view.preview_label.pixmap().toImage()
+    c = image.pixelColor(image.width() // 2, image.height() // 6)  # the input row
+    return c.red(), c.green(), c.blue()
+
+
+def finished(d) -> bool:
+    return not d.is_training() and d.view.summary.isVisible()
+
+
+def test_scan_counts_photos_and_start_waits_for_enough(qtbot, dialog, photos, monkeypatch):
+    s = dialog.setup
+    assert not s.start_button.isEnabled()
+    assert "Choose a folder" in s.problem_label.text()
+    choose_photos(qtbot, dialog, photos)
+    assert s.scan_label.text() == "6 usable photos found (1 unreadable)"
+    assert s.start_button.isEnabled()
+    click(qtbot, s.both_radio)  # colorizing skips the black-and-white photo
+    qtbot.waitUntil(lambda: "colorize" in s.scans, timeout=10000)
+    assert s.scan_label.text() == ("6 usable photos found (1 unreadable, "
+                                   "1 monochrome skipped for colorizing)")
+    click(qtbot, s.details_button)
+    details = [s.details_list.item(i).text() for i in range(s.details_list.count())]
+    assert any(t.startswith("broken.jpg") for t in details)
+    assert any("grandma.png" in t and "colorizing" in t for t in details)
+    assert "= 4 photos kept out" in s.val_note.text()  # at least 8, but 2 must train
+
+    monkeypatch.setenv("FAKE_TRAINER_NEEDED", "10")
+    qtbot.keyClick(s.photos_edit, Qt.Key_Slash)  # another folder name: scanned afresh
+    qtbot.keyClick(s.photos_edit, Qt.Key_Backspace)
+    qtbot.waitUntil(lambda: all(t in s.scans for t in s.tasks()), timeout=10000)
+    assert not s.start_button.isEnabled()
+    assert "need at least 10" in s.problem_label.text()
+
+
+def test_a_run_shows_progress_plot_preview_and_what_improved(qtbot, dialog, photos,
+                                                             trainer_env, monkeypatch):
+    models_dir, _ = trainer_env
+    monkeypatch.setenv("FAKE_TRAINER_MINUTE", "0.1")  # "15 minutes" pass in 1.5 s
+    s, v = dialog.setup, dialog.view
+    assert s.budget_combo.currentText() == "15 minutes"
+    choose_photos(qtbot, dialog, photos)
+    with qtbot.waitSignal(dialog.modelsChanged, timeout=15000):
+        click(qtbot, s.start_button)
+        assert dialog.pages.currentWidget() is v
+        qtbot.waitUntil(lambda: v.progress_bar.value() > 0, timeout=10000)
+        assert "left" in v.time_label.text()
+        assert "5 photos for training" in v.info.text()
+        qtbot.waitUntil(lambda: v.preview_path is not None, timeout=10000)
+        assert left_colour(v) == (200, 60, 60)
+        assert "rows: masked input, result, truth" in v.preview_caption.text()
+        # The trainer rewrites the same file: the newer picture must show, not a cached one.
+        qtbot.waitUntil(lambda: "Step 12," in v.preview_caption.text(), timeout=10000)
+        assert left_colour(v) == (60, 60, 200)
+    qtbot.waitUntil(lambda: finished(dialog), timeout=10000)
+    steps, losses = v.plot.loss_curve.getData()
+    assert len(steps) >= 5 and np.all(np.diff(steps) > 0) and np.all(losses > 0)
+    val_steps, psnr = v.plot.val_curve.getData()
+    assert val_steps[0] == 0 and len(val_steps) >= 3 and psnr[-1] > psnr[0]
+    summary = v.summary.text()
+    assert "hole PSNR on your held-out photos: 22.4 -> " in summary
+    assert "better" in summary and "“my-photos”" in summary
+    assert v.progress_bar.value() == 1000
+    assert "my-photos" in {m.name for m in models.learned.discovered()}
+    assert (models_dir / "my-photos.safetensors").is_file()
+    click(qtbot, v.close_button)
+    assert not dialog.isVisible()
+
+
+def test_stop_keeps_the_result_and_resume_continues_from_the_saved_step(
+        qtbot, dialog, photos, trainer_env):
+    _, runs_dir = trainer_env
+    s, v = dialog.setup, dialog.view
+    choose_photos(qtbot, dialog, photos)
+    type_into(qtbot, s.name_edit, "album")
+    click(qtbot, s.start_button)
+    qtbot.waitUntil(lambda: v._step >= 6, timeout=10000)
+    click(qtbot, v.stop_button)
+    assert (runs_dir / "album" / "STOP").exists()
+    qtbot.waitUntil(lambda: finished(dialog), timeout=10000)
+    assert not running_processes()
+    stopped_at = dialog.results[-1][1]["step"]
+    assert f"Stopped at step {stopped_at}" in v.summary.text()
+    assert "22.4 -> " in v.summary.text()
+    assert (trainer_env[0] / "album.safetensors").is_file()
+
+    click(qtbot, v.new_button)
+    assert dialog.pages.currentWidget() is s
+    assert s.runs_box.isVisible() and s.runs_list.count() == 1
+    assert s.runs_list.item(0).text().startswith(f"album: erasing, step {stopped_at:,}, stopped")
+    choose_steps(qtbot, dialog, stopped_at + 4)
+    click(qtbot, s.resume_button)
+    qtbot.waitUntil(lambda: finished(dialog), timeout=10000)
+    argv = json.loads((runs_dir / "album" / "argv.json").read_text())
+    assert "--resume" in argv
+    assert f"continuing from step {stopped_at:,}" in v.info.text()
+    assert dialog.results[-1][1]["step"] == stopped_at + 4
+    assert v.plot.loss_curve.getData()[0][0] == stopped_at + 1
+    click(qtbot, v.new_button)
+    assert s.runs_list.count() == 0 and not s.runs_box.isVisible()  # finished: not listed
+
+
+def test_a_trainer_error_is_shown(qtbot, dialog, photos, monkeypatch):
+    choose_photos(qtbot, dialog, photos)
+    monkeypatch.setenv("FAKE_TRAINER_ERROR", "cannot write the checkpoint (disk full)")
+    click(qtbot, dialog.setup.start_button)
+    qtbot.waitUntil(lambda: finished(dialog), timeout=10000)
+    assert dialog.view.summary.text() == (
+        "Erasing (“my-photos”) failed: cannot write the checkpoint (disk full)")
+    assert dialog.view.new_button.isVisible()
+
+
+def test_both_tasks_are_two_runs_one_after_the_other(qtbot, dialog, photos, trainer_env):
+    models_dir, _ = trainer_env
+    s, v = dialog.setup, dialog.view
+    click(qtbot, s.both_radio)
+    choose_photos(qtbot, dialog, photos)
+    choose_steps(qtbot, dialog, 5)
+    assert s.run_names() == ["my-photos-erase", "my-photos-colorize"]
+    click(qtbot, s.start_button)
+    assert "run 1 of 2" in v.title.text()
+    qtbot.waitUntil(lambda: "run 2 of 2" in v.title.text(), timeout=10000)
+    qtbot.waitUntil(lambda: finished(dialog), timeout=10000)
+    summary = v.summary.text()
+    assert "Erasing (“my-photos-erase”): hole PSNR" in summary
+    assert "Colorizing (“my-photos-colorize”): PSNR on your held-out photos without hints" \
+        in summary and "with 10 colour hints: 25.0 -> " in summary
+    assert {"my-photos-erase", "my-photos-colorize"} <= \
+        {m.name for m in models.learned.discovered()}
+    assert len(v.plot.hints_curve.getData()[0]) > 0  # colorizing plots both held-out scores
+    assert (models_dir / "my-photos-colorize.json").is_file()
+
+
+def test_the_name_of_an_existing_model_is_refused(qtbot, dialog, photos, trainer_env):
+    models_dir, _ = trainer_env
+    models_dir.mkdir(parents=True)
+    (models_dir / "mine.safetensors").write_bytes(b"")
+    s = dialog.setup
+    choose_photos(qtbot, dialog, photos)
+    type_into(qtbot, s.name_edit, "mine")
+    assert not s.start_button.isEnabled() and "“mine”" not in s.problem_label.text()
+    assert 'named "mine" exists' in s.problem_label.text()
+    type_into(qtbot, s.name_edit, "a/b")
+    assert "letters, digits" in s.problem_label.text()
+
+
+# --- the main window --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def window(qtbot, trainer_env, monkeypatch):
+    from inpaint_desktop.widgets.main_window import MainWindow
+
+    w = MainWindow()
+    monkeypatch.setattr(w, "ask_save_changes", lambda: QMessageBox.Discard)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    if w.train_dialog is not None:
+        w.train_dialog.shutdown()
+
+
+def start_from_menu(qtbot, window, photos, steps: int | None = None) -> TrainDialog:
+    window.train_action.trigger()
+    d = window.train_dialog
+    assert d.isVisible() and not d.isModal()
+    choose_photos(qtbot, d, photos)
+    if steps is not None:
+        choose_steps(qtbot, d, steps)
+    click(qtbot, d.setup.start_button)
+    return d
+
+
+def test_the_new_model_appears_in_the_engine_picker(qtbot, window, photos):
+    picker = window.engine_panel.inpainter
+    assert picker.findData("my-photos") < 0
+    d = start_from_menu(qtbot, window, photos, steps=5)
+    qtbot.waitUntil(lambda: finished(d), timeout=10000)
+    assert picker.findData("my-photos") >= 0
+    assert "my-photos" in picker.itemText(picker.findData("my-photos"))
+    window.models_action.trigger()
+    assert window.models_dialog.select("my-photos")
+
+
+def test_closing_the_window_during_training_can_be_cancelled(qtbot, window, photos,
+                                                             monkeypatch):
+    d = start_from_menu(qtbot, window, photos)
+    qtbot.waitUntil(lambda: d.view._step > 0, timeout=10000)
+    asked = []
+    monkeypatch.setattr(window, "ask_close_while_training",
+                        lambda: asked.append(1) or CANCEL_CLOSE)
+    assert not window.close()
+    assert asked and window.isVisible() and d.is_training()
+    d.stop()
+    qtbot.waitUntil(lambda: not d.is_training(), timeout=10000)
+
+
+def test_closing_the_window_can_stop_training_and_keep_the_result(qtbot, window, photos,
+                                                                  trainer_env, monkeypatch):
+    models_dir, runs_dir = trainer_env
+    d = start_from_menu(qtbot, window, photos)
+    qtbot.waitUntil(lambda: d.view._step > 2, timeout=10000)
+    monkeypatch.setattr(window, "ask_close_while_training", lambda: STOP_TRAINING)
+    assert not window.close()  # it closes once the trainer has saved
+    assert (runs_dir / "my-photos" / "STOP").exists()
+    assert not window.isVisible()
+    qtbot.waitUntil(lambda: not running_processes(), timeout=10000)
+    qtbot.waitUntil(lambda: window.jobs.worker._thread.isFinished(), timeout=10000)
+    assert d.results[-1][1]["reason"] == "stop"
+    assert (models_dir / "my-photos.safetensors").is_file()
+
+
+def test_closing_the_window_can_keep_training_in_the_background(qtbot, window, photos,
+                                                                trainer_env, monkeypatch):
+    models_dir, runs_dir = trainer_env
+    d = start_from_menu(qtbot, window, photos, steps=30)
+    qtbot.waitUntil(lambda: d.view._step > 2, timeout=10000)
+    monkeypatch.setattr(window, "ask_close_while_training", lambda: KEEP_TRAINING)
+    assert not window.close()
+    qtbot.waitUntil(lambda: window.jobs.worker._thread.isFinished(), timeout=10000)
+    assert not running_processes() and d.background_pid
+    # The detached process resumes the run and finishes it, with the app's window gone.
+    log = runs_dir / "my-photos" / "background.log"
+    qtbot.waitUntil(lambda: last_event(log, "done") is not None, timeout=15000)
+    done = last_event(log, "done")
+    assert done["reason"] == "steps" and done["step"] == 30
+    assert json.loads((runs_dir / "my-photos" / "argv.json").read_text()).count("--resume") == 1
+    qtbot.waitUntil(lambda: not pid_alive(d.background_pid), timeout=10000)
+
+
+def test_the_close_question_can_be_answered(qtbot, window):
+    def answer():
+        box = QApplication.activeModalWidget()
+        button = next(b for b in box.buttons() if b.text() == "Stop and keep the result")
+        qtbot.mouseClick(button, Qt.LeftButton)
+
+    QTimer.singleShot(50, answer)
+    assert ask_close_while_training(window) == STOP_TRAINING
+
+
+def test_hiding_the_dialog_stops_a_scan_and_showing_it_scans_again(qtbot, dialog, photos):
+    s = dialog.setup
+    s.photos_edit.setText(str(photos))
+    s.start_scans()
+    assert s.scanner.is_running()
+    dialog.close()
+    assert not running_processes()
+    QApplication.processEvents()  # the finished scan's follow-up runs: nothing restarts
+    assert not running_processes()
+    dialog.show()
+    qtbot.waitUntil(lambda: "inpaint" in s.scans, timeout=10000)
+    assert s.start_button.isEnabled()
