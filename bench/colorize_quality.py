@@ -14,7 +14,8 @@ true photo at those pixels), and the true photos.
 
 Photos that are themselves gray (skimage camera, coins, moon) are skipped. Prints a table of
 means, writes bench/out/colorize_quality.json and bench/out/colorize_sheet.png (gray with the
-hints marked / each colorizer with hints / truth).
+hints marked / each colorizer with hints / truth), and bench/out/colorize_old_sheet.png: the
+real old scans of ../shared/photos/old, each colorizer without hints (no truth exists there).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import models  # noqa: E402
 from models import engine as eng  # noqa: E402
 
 SHEET_PHOTOS = 4
+OLD = common.SHARED / "photos" / "old"
 
 
 def colourfulness(rgb: np.ndarray) -> float:
@@ -61,6 +63,47 @@ def mark(image: np.ndarray, hints) -> np.ndarray:
     return out
 
 
+def gray_scan(truth: np.ndarray) -> np.ndarray:
+    """The photo as a black-and-white scan: its own CIE L, chroma 0."""
+    luma = eng.lightness(truth)
+    return eng.lab_to_rgb(luma, np.zeros(truth.shape[:2] + (2,), np.float32))
+
+
+def colorize_all(engines: dict, truth: np.ndarray, hints: list[tuple]) -> dict:
+    """{method: (image, seconds)}: the gray scan, each engine with 0 hints and with `hints`,
+    and the true photo, in that order."""
+    gray = gray_scan(truth)
+    outputs = {"gray": (gray, 0.0)}
+    for name, engine in engines.items():
+        for label, use in ((f"{name}, 0 hints", []), (f"{name}, {len(hints)} hints", hints)):
+            start = time.perf_counter()
+            outputs[label] = (engine.colorize(gray, use).image, time.perf_counter() - start)
+    outputs["true photo"] = (truth, 0.0)
+    return outputs
+
+
+def score(photo: str, outputs: dict, truth: np.ndarray) -> list[dict]:
+    return [{"photo": photo, "method": method,
+             "psnr": common.psnr(image, truth) if method != "true photo" else None,
+             "colourfulness": colourfulness(image), "seconds": seconds}
+            for method, (image, seconds) in outputs.items()]
+
+
+def summarize(rows: list[dict], methods: list[str]) -> dict:
+    """Means per method (in `methods` order; methods without rows are left out)."""
+    summary = {}
+    for method in methods:
+        sel = [r for r in rows if r["method"] == method]
+        if not sel:
+            continue
+        psnrs = [r["psnr"] for r in sel if r["psnr"] is not None]
+        summary[method] = {
+            "psnr": float(np.mean(psnrs)) if psnrs else None,
+            "colourfulness": float(np.mean([r["colourfulness"] for r in sel])),
+            "seconds": float(np.mean([r["seconds"] for r in sel]))}
+    return summary
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engines", help="comma-separated colorizers (default: all)")
@@ -77,40 +120,21 @@ def main(argv: list[str] | None = None) -> int:
         if not eng.is_colour(truth):
             skipped.append(path.name)
             continue
-        luma = eng.lightness(truth)
-        gray = eng.lab_to_rgb(luma, np.zeros(truth.shape[:2] + (2,), np.float32))
         hints = sample_hints(truth, args.hints, path.name)
-        outputs = {"gray": (gray, 0.0)}
-        for name, engine in engines.items():
-            for label, use in ((f"{name}, 0 hints", []), (f"{name}, {args.hints} hints", hints)):
-                start = time.perf_counter()
-                outputs[label] = (engine.colorize(gray, use).image, time.perf_counter() - start)
-        outputs["true photo"] = (truth, 0.0)
-        for method, (image, seconds) in outputs.items():
-            rows.append({"photo": path.name, "method": method,
-                         "psnr": common.psnr(image, truth) if method != "true photo" else None,
-                         "colourfulness": colourfulness(image), "seconds": seconds})
+        outputs = colorize_all(engines, truth, hints)
+        rows += score(path.name, outputs, truth)
         line = "  ".join(f"{m}: {common.psnr(im, truth):5.2f} dB {colourfulness(im):5.1f}"
                          for m, (im, _) in outputs.items() if m != "true photo")
         print(f"{path.name:34s} {line}  truth {colourfulness(truth):5.1f}", flush=True)
         if len(sheet_rows) < SHEET_PHOTOS:
-            sheet_rows.append([mark(gray, hints)]
+            sheet_rows.append([mark(outputs["gray"][0], hints)]
                               + [outputs[f"{n}, {args.hints} hints"][0] for n in names]
                               + [truth])
-    summary = {}
     print(f"\n{len({r['photo'] for r in rows})} colour photos"
           + (f" ({len(skipped)} gray ones skipped: {', '.join(skipped)})" if skipped else ""))
     print(f"{'method':22s} {'RGB PSNR dB':>12s} {'colourfulness':>14s} {'seconds':>8s}")
-    for method in methods:
-        sel = [r for r in rows if r["method"] == method]
-        if not sel:
-            continue
-        psnrs = [r["psnr"] for r in sel if r["psnr"] is not None]
-        summary[method] = {
-            "psnr": float(np.mean(psnrs)) if psnrs else None,
-            "colourfulness": float(np.mean([r["colourfulness"] for r in sel])),
-            "seconds": float(np.mean([r["seconds"] for r in sel]))}
-        s = summary[method]
+    summary = summarize(rows, methods)
+    for method, s in summary.items():
         psnr_text = f"{s['psnr']:12.2f}" if s["psnr"] is not None else f"{'-':>12s}"
         print(f"{method:22s} {psnr_text} {s['colourfulness']:14.1f} {s['seconds']:8.3f}")
     out = common.write_json("colorize_quality.json",
@@ -118,6 +142,11 @@ def main(argv: list[str] | None = None) -> int:
                              "hints": args.hints})
     sheet = common.save_png("colorize_sheet.png", common.sheet(sheet_rows, height=200))
     print(f"\nwrote {out} and {sheet} (columns: gray + hints, {', '.join(names)}, truth)")
+    old = [[scan] + [engines[n].colorize(scan, []).image for n in names]
+           for scan in (common.load_rgb(p) for p in common.photos(OLD))]
+    if old:
+        old_sheet = common.save_png("colorize_old_sheet.png", common.sheet(old, height=260))
+        print(f"wrote {old_sheet} (old scans; columns: scan, {', '.join(names)} without hints)")
     return 0
 
 

@@ -54,10 +54,27 @@ def main(argv: list[str] | None = None) -> int:
     names = args.engines.split(",") if args.engines else [e.name for e in models.inpainters()]
     kinds = args.kinds.split(",")
     engines = {name: models.get_inpainter(name, device="cpu") for name in names}
+    rows, sheet_rows = evaluate(engines, common.photos(limit=args.limit), kinds)
+    summary = summarize(rows, names, kinds)
+    print_table(summary, names, kinds)
+    out = common.write_json("inpaint_quality.json", {"rows": rows, "summary": summary})
+    sheet = common.save_png("inpaint_sheet.png",
+                            common.sheet([row for _, _, row in sheet_rows]))
+    print(f"\nwrote {out} and {sheet} (columns: input+mask, {', '.join(names)}, truth)")
+    return 0
+
+
+def evaluate(engines: dict, paths: list[Path], kinds: list[str],
+             sheet_photos: int = SHEET_PHOTOS) -> tuple[list[dict], list[tuple]]:
+    """Fill every (photo, mask kind) hole with every engine and score it (one line each).
+
+    Returns the score rows and, for the first `sheet_photos` photos, (photo name, kind,
+    [input with the mask in red, each engine's result, truth]) for a contact sheet.
+    """
     options = InpaintOptions()
     rows = []
     sheet_rows = []
-    for index, path in enumerate(common.photos(limit=args.limit)):
+    for index, path in enumerate(paths):
         truth = common.load_rgb(path)
         h, w = truth.shape[:2]
         for kind in kinds:
@@ -77,14 +94,9 @@ def main(argv: list[str] | None = None) -> int:
                 sheet_row.append(result)
                 print(f"{path.name:36s} {kind:9s} {name:14s} psnr {row['psnr']:6.2f}  "
                       f"ssim {row['ssim']:.4f}  {seconds:6.2f} s", flush=True)
-            if index < SHEET_PHOTOS:
-                sheet_rows.append(sheet_row + [truth])
-    summary = summarize(rows, names, kinds)
-    print_table(summary, names, kinds)
-    out = common.write_json("inpaint_quality.json", {"rows": rows, "summary": summary})
-    sheet = common.save_png("inpaint_sheet.png", common.sheet(sheet_rows))
-    print(f"\nwrote {out} and {sheet} (columns: input+mask, {', '.join(names)}, truth)")
-    return 0
+            if index < sheet_photos:
+                sheet_rows.append((path.name, kind, sheet_row + [truth]))
+    return rows, sheet_rows
 
 
 def summarize(rows, names, kinds):
