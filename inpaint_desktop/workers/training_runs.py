@@ -65,7 +65,10 @@ class RunSpec:
         if self.steps is not None:
             args += ["--steps", str(int(self.steps))]
         else:
-            args += ["--minutes", f"{float(self.minutes or 15.0):g}"]
+            minutes = float(self.minutes or 15.0)
+            # About ten validations (plot points, preview grids) per run, 20 s to 5 min apart.
+            args += ["--minutes", f"{minutes:g}",
+                     "--val-seconds", f"{min(300.0, max(20.0, minutes * 6)):g}"]
         if self.resume:
             args.append("--resume")
         else:  # the settings of a resumed run come from its checkpoint

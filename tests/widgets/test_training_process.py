@@ -121,6 +121,7 @@ def test_resume_passes_only_what_a_resumed_run_may_change(tmp_path):
                 base="/b.safetensors", crop=128, lr=2e-4, val_count=4)
     args = s.args()
     assert args[args.index("--minutes") + 1] == "7.5"
+    assert args[args.index("--val-seconds") + 1] == "45"  # ten validations in the budget
     assert ["--base", "/b.safetensors"] == args[args.index("--base"):][:2]
     assert "--val-count" in args and args[-1] == "--json"
     s.resume = True
