@@ -405,11 +405,12 @@ def _refuse_overwrites(items: list[Item]) -> None:
 # erase and colorize
 
 
-def _load(path: Path):
-    from inpaint_desktop.document.image_io import ImageFileError, load_image
+def _load(path: Path, mask: bool = False):
+    """The decoded image (LoadedImage), or with `mask` the mask array (white = fill)."""
+    from inpaint_desktop.document.image_io import ImageFileError, load_image, load_mask
 
     try:
-        return load_image(path)
+        return load_mask(path) if mask else load_image(path)
     except ImageFileError as e:
         raise ItemError(str(e)) from None
     except MemoryError:
@@ -446,13 +447,6 @@ def _run_items(command: str, items: list[Item], process) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def mask_from_pixels(pixels):
-    """A mask image (any colours) as uint8 H x W: its gray level, white = fill."""
-    import cv2
-
-    return cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
-
-
 def run_erase(args) -> int:
     from models.engine import Cancelled, InpaintOptions, NothingToDo
 
@@ -470,7 +464,7 @@ def run_erase(args) -> int:
         loaded = _load(item.image)
         for note in loaded.notes:
             say("erase", f"{item.image.name}: {note}")
-        mask = mask_from_pixels(_load(item.aux).pixels)
+        mask = _load(item.aux, mask=True)
         h, w = loaded.pixels.shape[:2]
         if mask.shape != (h, w):
             raise ItemError(f"{item.aux.name}: mask is {mask.shape[1]}x{mask.shape[0]} but the "

@@ -70,6 +70,22 @@ def test_erase_file(tmp_path, capsys):
     assert np.any(result[~keep] != image[~keep])
 
 
+def test_white_strokes_on_a_transparent_mask_erase_only_the_strokes(tmp_path, capsys):
+    image = photo()
+    write(tmp_path / "in.png", image)
+    rgba = np.zeros((H, W, 4), np.uint8)
+    rgba[..., :3] = 255  # white everywhere, but only the blob is opaque
+    rgba[..., 3] = blob()
+    write(tmp_path / "mask.png", rgba)
+    status, _, err = run(capsys, "erase", "--image", str(tmp_path / "in.png"), "--mask",
+                         str(tmp_path / "mask.png"), "--output", str(tmp_path / "out.png"))
+    assert status == 0 and err == ""
+    result = read(tmp_path / "out.png")
+    keep = blob() == 0
+    np.testing.assert_array_equal(result[keep], image[keep])
+    assert np.any(result[~keep] != image[~keep])
+
+
 @pytest.mark.parametrize("strategy", ["crop", "resize", "original"])
 def test_erase_options(tmp_path, capsys, strategy):
     write(tmp_path / "in.png", photo())

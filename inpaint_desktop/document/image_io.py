@@ -92,8 +92,10 @@ def is_image_path(path: PathLike) -> bool:
 
 # --- loading ---------------------------------------------------------------------------------
 
-def load_image(path: PathLike, max_pixels: int = MAX_PIXELS) -> LoadedImage:
-    """Decode an image file into RGB uint8, upright (EXIF orientation applied).
+def load_image(path: PathLike, max_pixels: int = MAX_PIXELS, *,
+               background: int = 255) -> LoadedImage:
+    """Decode an image file into RGB uint8, upright (EXIF orientation applied). Transparent
+    areas are laid on `background` (a gray level; white for photos).
 
     Raises ImageFileError for anything wrong with the file; never a raw Pillow or OS error.
     """
@@ -103,7 +105,7 @@ def load_image(path: PathLike, max_pixels: int = MAX_PIXELS) -> LoadedImage:
     try:
         with pillow_size_guard(max_pixels), Image.open(path, formats=_OPEN_FORMATS) as im:
             check_pixel_count(path, im.size, max_pixels)
-            return _decode(im)
+            return _decode(im, background)
     except ImageFileError:
         raise
     except Exception as e:  # decoders raise OSError, SyntaxError, ValueError, EOFError, ...
@@ -177,7 +179,16 @@ def read_error_reason(e: BaseException, max_pixels: int = MAX_PIXELS) -> str:
     return f"the file is damaged ({text})" if text else "the file is damaged"
 
 
-def _decode(im: Image.Image) -> LoadedImage:
+def load_mask(path: PathLike, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """A mask file as uint8 H x W, its gray level (white = fill). Transparent areas count as
+    black (keep), so white strokes drawn on a transparent layer mask only the strokes."""
+    pixels = load_image(path, max_pixels, background=0).pixels
+    # ITU-R 601 luma, as Pillow's "L" conversion; masks are black and white in practice
+    gray = pixels.astype(np.uint32) @ np.array([299, 587, 114], np.uint32)
+    return ((gray + 500) // 1000).astype(np.uint8)
+
+
+def _decode(im: Image.Image, background: int = 255) -> LoadedImage:
     notes: list[str] = []
     fmt = "JPEG" if im.format == "MPO" else (im.format or "")
     frames = 1
@@ -196,7 +207,7 @@ def _decode(im: Image.Image) -> LoadedImage:
         notes.append(f"{turn.get(orientation, 'flipped')} as its EXIF orientation says")
 
     icc = im.info.get("icc_profile") or None
-    pixels, icc = _to_rgb(im, icc, notes)
+    pixels, icc = _to_rgb(im, icc, notes, background)
     return LoadedImage(pixels=pixels, icc_profile=icc, exif=exif, notes=notes, format=fmt)
 
 
@@ -231,8 +242,8 @@ def _exif_to_keep(im: Image.Image, fmt: str, orientation: int,
         return None
 
 
-def _to_rgb(im: Image.Image, icc: bytes | None,
-            notes: list[str]) -> tuple[np.ndarray, bytes | None]:
+def _to_rgb(im: Image.Image, icc: bytes | None, notes: list[str],
+            background: int = 255) -> tuple[np.ndarray, bytes | None]:
     mode = im.mode
     if mode == "RGB":
         return image_to_array(im), _rgb_profile(icc, notes)
@@ -257,9 +268,10 @@ def _to_rgb(im: Image.Image, icc: bytes | None,
         if mode in ("P", "PA"):
             notes.append("palette image converted to RGB")
         rgba = image_to_array(im.convert("RGBA"))
-        pixels, transparent = _flatten_on_white(rgba)
+        pixels, transparent = _flatten(rgba, background)
         if transparent:
-            notes.append("transparent areas filled with white")
+            notes.append("transparent areas filled with "
+                         + {255: "white", 0: "black"}.get(background, "gray"))
         keep = mode.startswith(("RGB", "P"))
         return pixels, _rgb_profile(icc, notes) if keep else None
     if mode == "LAB":
@@ -342,13 +354,13 @@ def _scale_wide(a: np.ndarray) -> tuple[np.ndarray, str]:
     return np.rint(a).astype(np.uint8), " (stretched from its own range)"
 
 
-def _flatten_on_white(rgba: np.ndarray) -> tuple[np.ndarray, bool]:
+def _flatten(rgba: np.ndarray, background: int = 255) -> tuple[np.ndarray, bool]:
     alpha = rgba[..., 3]
     rgb = np.ascontiguousarray(rgba[..., :3])
     if alpha.min() == 255:
         return rgb, False
     a = alpha.astype(np.uint16)[..., None]
-    out = (rgb.astype(np.uint16) * a + 255 * (255 - a) + 127) // 255
+    out = (rgb.astype(np.uint16) * a + background * (255 - a) + 127) // 255
     return out.astype(np.uint8), True
 
 

@@ -568,3 +568,16 @@ def test_export_quality_changes_the_size(tmp_path):
     export_document(doc, tmp_path / "low.jpg", quality=30)
     export_document(doc, tmp_path / "high.jpg", quality=95)
     assert (tmp_path / "low.jpg").stat().st_size < (tmp_path / "high.jpg").stat().st_size
+
+
+def test_load_mask_reads_gray_levels_and_treats_transparency_as_keep(tmp_path):
+    from inpaint_desktop.document.image_io import load_mask
+
+    gray = np.zeros((6, 8), np.uint8)
+    gray[1:3, 2:5] = 255
+    gray[4, 4] = 128
+    Image.fromarray(gray).save(tmp_path / "gray.png")
+    np.testing.assert_array_equal(load_mask(tmp_path / "gray.png"), gray)
+    la = np.stack([np.full_like(gray, 255), gray], axis=-1)  # white, opaque only where masked
+    Image.fromarray(la, "LA").save(tmp_path / "la.png")
+    np.testing.assert_array_equal(load_mask(tmp_path / "la.png"), gray)
