@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QToolButton,
 )
 
 from inpaint_desktop.canvas.view import CanvasView
@@ -245,9 +246,15 @@ class MainWindow(QMainWindow):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the running Erase or Colorize (Esc)")
         self.cancel_button.clicked.connect(self.jobs.cancel)
-        for w in (self.progress_bar, self.cancel_button, self.pos_label, self.size_label,
-                  self.zoom_label):
+        # Shown while a fine-tuning run trains with its dialog hidden; a click shows the dialog.
+        self.training_button = QToolButton()
+        self.training_button.setAutoRaise(True)
+        self.training_button.setToolTip("Show the training")
+        self.training_button.clicked.connect(self.open_train_dialog)
+        for w in (self.training_button, self.progress_bar, self.cancel_button, self.pos_label,
+                  self.size_label, self.zoom_label):
             sb.addPermanentWidget(w)
+        self.training_button.hide()
         self.progress_bar.hide()
         self.cancel_button.hide()
         self.canvas.zoomChanged.connect(self._on_zoom_changed)
@@ -485,10 +492,22 @@ class MainWindow(QMainWindow):
 
             self.train_dialog = TrainDialog(self)
             self.train_dialog.modelsChanged.connect(self._on_models_changed)
+            self.train_dialog.process.progress.connect(self._on_training_progress)
+            self.train_dialog.idle.connect(self.training_button.hide)
         self.train_dialog.show()
         self.train_dialog.raise_()
         self.train_dialog.activateWindow()
         return self.train_dialog
+
+    def _on_training_progress(self, _line: dict) -> None:
+        view, spec = self.train_dialog.view, self.train_dialog.current
+        if spec is None:
+            return
+        text = f"Training {spec.name}: {view.progress_bar.value() / 10:.0f} %"
+        if view.time_label.text():
+            text += f", {view.time_label.text()}"
+        self.training_button.setText(text)
+        self.training_button.show()
 
     def open_models_dialog(self):
         if self.models_dialog is None:

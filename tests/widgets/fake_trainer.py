@@ -190,6 +190,7 @@ def main() -> int:
     p.add_argument("--crop", type=int)
     p.add_argument("--lr", type=float)
     p.add_argument("--val-count", type=int)
+    p.add_argument("--val-seconds", type=float)
     p.add_argument("--scan", action="store_true")
     p.add_argument("--json", action="store_true")
     args = p.parse_args()

@@ -242,6 +242,20 @@ def test_the_new_model_appears_in_the_engine_picker(qtbot, window, photos):
     assert window.models_dialog.select("my-photos")
 
 
+def test_a_hidden_training_shows_in_the_status_bar_and_a_click_shows_it(qtbot, window, photos):
+    d = start_from_menu(qtbot, window, photos)
+    button = window.training_button
+    click(qtbot, d.view.hide_button)
+    assert not d.isVisible()
+    qtbot.waitUntil(lambda: button.isVisible() and "%" in button.text(), timeout=10000)
+    assert button.text().startswith("Training my-photos: ")
+    click(qtbot, button)
+    assert d.isVisible()
+    d.stop()
+    qtbot.waitUntil(lambda: not d.is_training(), timeout=10000)
+    assert not button.isVisible()
+
+
 def test_closing_the_window_during_training_can_be_cancelled(qtbot, window, photos,
                                                              monkeypatch):
     d = start_from_menu(qtbot, window, photos)
