@@ -232,8 +232,9 @@ def test_colorize_with_hints(tmp_path, capsys):
 
 def test_colorize_without_hints_says_so(tmp_path, capsys):
     write(tmp_path / "scan.png", photo(colour=False)[:, :, 0])
+    # levin needs hints (the bundled learned colorizer does not, and says nothing)
     status, out, err = run(capsys, "colorize", "--image", str(tmp_path / "scan.png"),
-                           "--output", str(tmp_path / "out.png"))
+                           "--output", str(tmp_path / "out.png"), "--model", "levin")
     assert status == 0 and err == ""
     assert "no colour hints" in out
 
@@ -280,7 +281,7 @@ def test_colorize_folder(tmp_path, capsys):
     hints_file(hints / "one.json", [[3, 3, "#ff0000"]])
     hints_file(hints / "three.json", [[3, 3, "#ff0000"], [640, 3, "#ff0000"]])  # outside
     status, stdout, err = run(capsys, "colorize", "--image", str(scans), "--hints",
-                              str(hints), "--output", str(out))
+                              str(hints), "--output", str(out), "--model", "levin")
     assert status == 2
     assert "three.json: point 2" in one_line(err)
     assert sorted(p.name for p in out.iterdir()) == ["one.png", "two.png"]

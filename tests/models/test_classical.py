@@ -88,9 +88,9 @@ def test_inpainters_continue_a_flat_colour():
     cv2.circle(mask, (30, 24), 8, 255, -1)
     damaged = image.copy()
     damaged[mask > 0] = (255, 0, 255)
-    for info in models.inpainters():
-        out = models.get_inpainter(info.name).inpaint(damaged, mask)
-        assert np.abs(out.astype(int) - image).max() <= 3, info.name
+    for name in ("navier-stokes", "fsr", "telea"):
+        out = models.get_inpainter(name).inpaint(damaged, mask)
+        assert np.abs(out.astype(int) - image).max() <= 3, name
 
 
 def test_fsr_has_no_border_artefacts():

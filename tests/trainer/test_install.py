@@ -132,3 +132,14 @@ def ckpt_state(path):
     from safetensors.torch import load_file
 
     return load_file(str(path))
+
+
+def test_a_fine_tune_starts_at_a_low_learning_rate_unless_told(photo_dir, tmp_path):
+    from trainer.loop import DEFAULTS, FINE_TUNE_LR
+
+    Run(photo_dir, "base", tmp_path, tiny(steps=1), emit=quiet).run()
+    base = tmp_path / "base" / "latest.safetensors"
+    assert Run(photo_dir, "a", tmp_path, tiny(steps=1), base=base).cfg["lr"] == FINE_TUNE_LR
+    assert FINE_TUNE_LR < DEFAULTS["lr"]
+    assert Run(photo_dir, "b", tmp_path, tiny(steps=1, lr=5e-4), base=base).cfg["lr"] == 5e-4
+    assert Run(photo_dir, "c", tmp_path, tiny(steps=1)).cfg["lr"] == DEFAULTS["lr"]

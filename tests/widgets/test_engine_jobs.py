@@ -238,6 +238,8 @@ def test_colour_hints_steer_a_live_colorization(qtbot, isolated_settings, tmp_pa
     qtbot.addWidget(w)
     w.show()
     assert w.open_path(str(tmp_path / "scan.png"))
+    picker = w.engine_panel.colorizer  # levin: gray without hints (a learned one colours)
+    picker.setCurrentIndex(picker.findData("levin"))
     with qtbot.waitSignal(w.jobs.worker.finished, timeout=20000):
         w.colorize()
     layer = w.doc.layers[1]
