@@ -151,8 +151,6 @@ class Pix2PixColorizer(UNetGenerator):
     output is cropped back. Its state dict is the generator's.
     """
 
-    uses_hints = False
-
     def __init__(self, config: dict | None = None):
         cfg = {**CONFIG, "ab_range": 110.0, **(config or {})}
         if cfg["in_channels"] != 1 or cfg["out_channels"] != 2:
