@@ -3,6 +3,7 @@
     .venv/bin/python bench/finetune_gain.py [--minutes 10] [--threads 2]
         [--tasks inpaint,colorize] [--domain-glob PATTERN] [--no-fsr]
         [--inpaint-base W.safetensors] [--colorize-base W.safetensors]
+        [--control-photos DIR] [--tag TAG] [--trainer-args "..."]
 
 The domain is one consistent kind of photo, by default the 48 monument photos
 ../shared/photos/train/gcompris_explore_monuments_*.jpg. They are split deterministically:
@@ -10,9 +11,9 @@ sorted by name, every 4th photo is held out (12), the other 36 are what the fine
 (a temporary folder of links to them; the held-out photos are never in it). Each task's base
 model (default: the learned model that the app uses by default) is fine-tuned on the 36 by
 `python -m trainer --base W --minutes M --threads T --no-install` (so nothing lands in the
-user's model folder), and the run's best weights (else its latest) are compared with the base
-on the 12 held-out photos, through the app's engine interface, exactly as the quality
-benchmarks score engines:
+user's model folder; the trainer's fine-tune defaults apply: lr 1e-4, the app's scale), and
+the run's best weights (else its latest) are compared with the base on the 12 held-out
+photos, through the app's engine interface, exactly as the quality benchmarks score engines:
 
 - inpaint: hole PSNR and hole SSIM (bench/inpaint_quality.py) over the three mask kinds of
   bench/masks.py (fixed seed), with `fsr` as the classical reference (`--no-fsr`: it takes
@@ -21,12 +22,18 @@ benchmarks score engines:
   (bench/colorize_quality.py) of automatic mode and with 10 hints sampled from the truth,
   with the gray scan and `levin` (10 hints) as classical references.
 
-The target is a gain of +0.5 dB or more in each PSNR. Caveat: the bundled base models were
-themselves trained on ../shared/photos/train, which includes this domain (the held-out 12
-too), so the "before" figure is if anything favourable to the base and the gain a
-conservative estimate of what fine-tuning does for photos a model has never seen.
+The target is a gain of +0.5 dB or more in each PSNR.
 
-Prints a table and writes bench/out/finetune_gain.json and bench/out/finetune_sheet.png
+A fair base has never seen the domain. The bundled models were trained on all of
+../shared/photos/train, the held-out monuments included, so with them the "before" figure is
+flattered and the gain understated. The fair setup trains bases on the other photos first
+(scripts/domain_bases.sh makes them, about an hour on 2 cores) and passes them with
+--inpaint-base / --colorize-base. --control-photos DIR (e.g. ../shared/photos/train; the
+domain's photos are left out) also fine-tunes each base for the same budget on those general
+photos: the "control" column is what the extra training alone buys, so that "after" minus
+"control" is what the user's own photos bring.
+
+Prints a table and writes bench/out/finetune_gain[-TAG].json and finetune_sheet[-TAG].png
 (3 held-out photos per task: input / before / after / truth; inpaint with the object mask,
 colorize in automatic mode). `--minutes 0.3 --threads 1 --no-fsr` is a quick end-to-end test.
 """
@@ -37,6 +44,7 @@ import argparse
 import glob
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -88,6 +96,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "best weights (default 4)")
     p.add_argument("--lr", type=float, help="fine-tuning learning rate (default: the trainer's)")
     p.add_argument("--seed", type=int, default=0, help="trainer seed (default 0)")
+    p.add_argument("--control-photos",
+                   help="also fine-tune each base for the same budget on this folder's photos "
+                        "(the domain's are left out) and measure that too: what more training "
+                        "alone buys, as opposed to training on the domain")
+    p.add_argument("--tag", default="", help="suffix of the output files (finetune_gain-TAG.json)")
+    p.add_argument("--trainer-args", default="",
+                   help='more trainer options, e.g. "--crop 128 --scale-range 0.8 1"')
     p.add_argument("--work-dir", help="keep the runs and links here (default: a temporary "
                                       "folder, removed at the end)")
     args = p.parse_args(argv)
@@ -117,12 +132,28 @@ def split_domain(pattern: str) -> tuple[list[Path], list[Path]]:
 def link_photos(paths: list[Path], folder: Path) -> None:
     """The fine-tuning folder: links to the photos (copies where links are not allowed)."""
     folder.mkdir(parents=True)
-    for path in paths:
+    for i, path in enumerate(paths):
         target = folder / path.name
+        if target.exists():  # same name in two subfolders
+            target = folder / f"{i}-{path.name}"
         try:
             target.symlink_to(path.resolve())
         except OSError:
             shutil.copy2(path, target)
+
+
+def control_photos(folder: str, domain: list[Path]) -> list[Path]:
+    """The photos of `folder` (recursively) that are not the domain's: the control run must
+    not see the held-out photos either."""
+    root = Path(folder).expanduser()
+    if not root.is_dir():
+        sys.exit(f"error: --control-photos {folder} is not a folder")
+    taken = {p.resolve() for p in domain}
+    paths = sorted(p for p in root.rglob("*") if p.suffix.lower() in common.EXTENSIONS
+                   and p.resolve() not in taken)
+    if len(paths) < 2 * HOLD_EVERY:
+        sys.exit(f"error: --control-photos {folder} has {len(paths)} photos outside the domain")
+    return paths
 
 
 def default_base(task: str) -> Path:
@@ -172,19 +203,21 @@ class Progress:
         print(text, flush=True)
 
 
-def fine_tune(task: str, base: Path, photos: Path, runs: Path, args) -> dict:
+def fine_tune(task: str, base: Path, photos: Path, runs: Path, args,
+              name: str | None = None) -> dict:
     """Run the trainer as the app does (a subprocess); returns its "done" event plus the
     weights file to measure."""
-    name = f"bench-{task}"
+    name = name or f"bench-{task}"
     cmd = [sys.executable, "-m", "trainer", "--task", task, "--photos", str(photos),
            "--name", name, "--base", str(base), "--minutes", f"{args.minutes:g}",
            "--out", str(runs), "--json", "--val-count", str(args.val_count),
            "--threads", str(args.threads), "--seed", str(args.seed), "--no-install"]
     if args.lr:
         cmd += ["--lr", f"{args.lr:g}"]
+    cmd += shlex.split(args.trainer_args)
     progress = Progress()
-    progress.line(f"\nfine-tuning {task} from {base} for {args.minutes:g} min, "
-                  f"{args.threads} thread(s)")
+    progress.line(f"\nfine-tuning {task} ({name}) from {base} on {photos} for "
+                  f"{args.minutes:g} min, {args.threads} thread(s)")
     done: dict = {}
     start = time.monotonic()
     with subprocess.Popen(cmd, cwd=common.REPO, stdout=subprocess.PIPE, text=True,
@@ -219,7 +252,7 @@ def fine_tune(task: str, base: Path, photos: Path, runs: Path, args) -> dict:
     weights = best if best.is_file() else run_dir / "latest.safetensors"
     progress.line(f"  {done['reason']} at step {done['step']} after "
                   f"{time.monotonic() - start:.0f} s; measuring {weights.name}")
-    return {**done, "measured_weights": weights.name,
+    return {**done, "measured_weights": str(weights),
             "wall_seconds": round(time.monotonic() - start, 1)}
 
 
@@ -240,8 +273,9 @@ def register(pairs: dict[str, tuple[Path, dict]], folder: Path) -> None:
 
 # ------------------------------------------------------------------------------- measurement
 
-def measure_inpaint(held: list[Path], fsr: bool):
-    names = ["before-inpaint", "after-inpaint"] + (["fsr"] if fsr else [])
+def measure_inpaint(held: list[Path], fsr: bool, control: bool):
+    names = (["before-inpaint", "after-inpaint"] + (["control-inpaint"] if control else [])
+             + (["fsr"] if fsr else []))
     engines = {n: models.get_inpainter(n, device="cpu") for n in names}
     kinds = list(masks.KINDS)
     rows, sheet_rows = inpaint_quality.evaluate(engines, held, kinds, SHEET_PHOTOS)
@@ -258,8 +292,9 @@ def ab_error(image: np.ndarray, truth: np.ndarray) -> float:
     return float(np.mean(np.hypot(diff[..., 0], diff[..., 1])))
 
 
-def measure_colorize(held: list[Path]):
-    names = ["before-colorize", "after-colorize", CLASSICAL["colorize"]]
+def measure_colorize(held: list[Path], control: bool):
+    names = (["before-colorize", "after-colorize"] + (["control-colorize"] if control else [])
+             + [CLASSICAL["colorize"]])
     engines = {n: models.get_colorizer(n, device="cpu") for n in names}
     rows, sheet, skipped = [], [], []
     for path in held:
@@ -291,21 +326,24 @@ def measure_colorize(held: list[Path]):
 # ------------------------------------------------------------------------------------ report
 
 def gain_row(label: str, reference, before: float, after: float, target: bool,
-             higher_better: bool = True, digits: int = 2) -> dict:
+             higher_better: bool = True, digits: int = 2, control: float | None = None) -> dict:
     gain = after - before
     return {"metric": label, "reference": reference, "before": before, "after": after,
             "gain": gain, "target_met": (gain >= TARGET_DB) if target else None,
-            "higher_better": higher_better, "digits": digits}
+            "higher_better": higher_better, "digits": digits, "control": control}
 
 
 def inpaint_table(summary: dict, fsr: bool) -> list[dict]:
     b, a = summary["before-inpaint"], summary["after-inpaint"]
+    c = summary.get("control-inpaint")
     ref = summary.get("fsr") if fsr else None
     rows = [gain_row(f"hole PSNR dB, {k}", ref[k]["psnr"] if ref else None,
-                     b[k]["psnr"], a[k]["psnr"], k == "mean")
+                     b[k]["psnr"], a[k]["psnr"], k == "mean",
+                     control=c[k]["psnr"] if c else None)
             for k in (*masks.KINDS, "mean")]
     rows.append(gain_row("hole SSIM, mean", ref["mean"]["ssim"] if ref else None,
-                         b["mean"]["ssim"], a["mean"]["ssim"], False, digits=4))
+                         b["mean"]["ssim"], a["mean"]["ssim"], False, digits=4,
+                         control=c["mean"]["ssim"] if c else None))
     return rows
 
 
@@ -314,13 +352,19 @@ def colorize_table(summary: dict) -> list[dict]:
     for hints, ref_method in ((0, "gray"), (HINTS, f"levin, {HINTS} hints")):
         b = summary[f"before-colorize, {hints} hints"]
         a = summary[f"after-colorize, {hints} hints"]
+        c = summary.get(f"control-colorize, {hints} hints")
         ref = summary[ref_method]
         mode = "automatic" if hints == 0 else f"{hints} hints"
-        rows += [gain_row(f"RGB PSNR dB, {mode}", ref["psnr"], b["psnr"], a["psnr"], True),
+
+        def ctl(key, c=c):
+            return c[key] if c else None
+
+        rows += [gain_row(f"RGB PSNR dB, {mode}", ref["psnr"], b["psnr"], a["psnr"], True,
+                          control=ctl("psnr")),
                  gain_row(f"ab error, {mode}", ref["ab_error"], b["ab_error"], a["ab_error"],
-                          False, higher_better=False),
+                          False, higher_better=False, control=ctl("ab_error")),
                  gain_row(f"colourfulness, {mode}", ref["colourfulness"], b["colourfulness"],
-                          a["colourfulness"], False, digits=1)]
+                          a["colourfulness"], False, digits=1, control=ctl("colourfulness"))]
     truth = summary["true photo"]["colourfulness"]
     rows[-1]["note"] = f"true photos {truth:.1f}"
     return rows
@@ -328,7 +372,9 @@ def colorize_table(summary: dict) -> list[dict]:
 
 def print_table(title: str, reference: str, rows: list[dict]) -> None:
     print(f"\n{title}")
-    print(f"  {'metric':28s} {reference:>10s} {'before':>9s} {'after':>9s} {'gain':>9s}  target")
+    control = any(r["control"] is not None for r in rows)
+    print(f"  {'metric':28s} {reference:>10s} {'before':>9s} {'after':>9s} {'gain':>9s}"
+          + (f" {'control':>9s} {'c. gain':>9s}" if control else "") + "  target")
     for r in rows:
         d = r["digits"]
 
@@ -339,8 +385,10 @@ def print_table(title: str, reference: str, rows: list[dict]) -> None:
                   None: ""}[r["target_met"]]
         better = "" if r["higher_better"] else " (lower is better)"
         ref = f"{r['reference']:10.{d}f}" if r["reference"] is not None else f"{'-':>10s}"
+        extra = (f" {cell(r['control'])} {r['control'] - r['before']:+9.{d}f}"
+                 if r["control"] is not None else "")
         line = (f"  {r['metric']:28s} {ref} {cell(r['before'])} {cell(r['after'])} "
-                f"{r['gain']:+9.{d}f}  {target}{better}"
+                f"{r['gain']:+9.{d}f}{extra}  {target}{better}"
                 + (f"  [{r['note']}]" if r.get("note") else ""))
         print(line.rstrip())
 
@@ -384,13 +432,19 @@ def _measure(args, train: list[Path], held: list[Path], bases: dict[str, Path],
     link_photos(train, work / "photos")
     runs = {task: fine_tune(task, bases[task], work / "photos", work / "runs", args)
             for task in args.tasks}
+    controls = {}
+    if args.control_photos:
+        link_photos(control_photos(args.control_photos, train + held), work / "control")
+        controls = {task: fine_tune(task, bases[task], work / "control", work / "runs", args,
+                                    name=f"control-{task}") for task in args.tasks}
     pairs = {}
     for task in args.tasks:
         base_card = json.loads(card_path_for(bases[task]).read_text())
         keep = {k: base_card[k] for k in INFERENCE_FIELDS if k in base_card}
-        tuned = work / "runs" / f"bench-{task}" / runs[task]["measured_weights"]
         pairs[f"before-{task}"] = (bases[task], {})
-        pairs[f"after-{task}"] = (tuned, keep)
+        pairs[f"after-{task}"] = (Path(runs[task]["measured_weights"]), keep)
+        if task in controls:
+            pairs[f"control-{task}"] = (Path(controls[task]["measured_weights"]), keep)
     register(pairs, work / "models")
     import torch
 
@@ -403,28 +457,31 @@ def _measure(args, train: list[Path], held: list[Path], bases: dict[str, Path],
     if "inpaint" in args.tasks:
         print(f"\nmeasuring inpainting on the {len(held)} held-out photos x "
               f"{len(masks.KINDS)} mask kinds")
-        rows, summary, sheet = measure_inpaint(held, not args.no_fsr)
+        rows, summary, sheet = measure_inpaint(held, not args.no_fsr, bool(controls))
         table = inpaint_table(summary, not args.no_fsr)
         tables.append((f"inpaint: mean over {len(held)} held-out photos", "fsr", table))
         sheet_rows += sheet
         report["tasks"]["inpaint"] = {"base": str(bases["inpaint"]), "fine_tune": runs["inpaint"],
+                                      "control": controls.get("inpaint"),
                                       "table": table, "summary": summary, "rows": rows}
     if "colorize" in args.tasks:
         print(f"\nmeasuring colorization on the {len(held)} held-out photos (0 and {HINTS} "
               "hints)")
-        rows, summary, sheet, skipped = measure_colorize(held)
+        rows, summary, sheet, skipped = measure_colorize(held, bool(controls))
         table = colorize_table(summary)
         count = len(held) - len(skipped)
         tables.append((f"colorize: mean over {count} held-out colour photos "
                        f"(reference: gray scan / levin with {HINTS} hints)", "classical", table))
         sheet_rows += sheet
         report["tasks"]["colorize"] = {"base": str(bases["colorize"]),
-                                       "fine_tune": runs["colorize"], "table": table,
+                                       "fine_tune": runs["colorize"],
+                                       "control": controls.get("colorize"), "table": table,
                                        "summary": summary, "rows": rows, "skipped": skipped}
     for title, reference, table in tables:
         print_table(title, reference, table)
-    out = common.write_json("finetune_gain.json", report)
-    sheet = common.save_png("finetune_sheet.png", common.sheet(sheet_rows, height=200))
+    tag = f"-{args.tag}" if args.tag else ""
+    out = common.write_json(f"finetune_gain{tag}.json", report)
+    sheet = common.save_png(f"finetune_sheet{tag}.png", common.sheet(sheet_rows, height=200))
     print(f"\nwrote {out} and {sheet} (rows: {', '.join(args.tasks)}; columns: input "
           "(+mask / gray), before, after, truth)")
     return 0

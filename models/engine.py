@@ -36,6 +36,7 @@ ProgressFn = Callable[[float, str], None]  # fraction in [0, 1], a short message
 INPAINT, COLORIZE = "inpaint", "colorize"
 NOTE_FROM_LUMINANCE = "already in colour: colorized from its luminance"
 NOTE_NO_HINTS = "no colour hints: the result is the gray image (this engine needs hints)"
+NOTE_HINTS_IGNORED = "this engine colours on its own and ignores colour hints"
 
 
 class Cancelled(Exception):
@@ -377,6 +378,7 @@ class Colorizer:
     working_size: int = 256
     pad_multiple: int = 1
     needs_hints: bool = False  # True: without hints the result is the gray image
+    uses_hints: bool = True  # False: automatic only, hints are accepted and ignored
     uses_device: bool = False
 
     def __init__(self, device: str = "cpu") -> None:
@@ -401,6 +403,8 @@ class Colorizer:
         notes = []
         if is_colour(image):
             notes.append(NOTE_FROM_LUMINANCE)
+        if hints and not self.uses_hints:
+            notes.append(NOTE_HINTS_IGNORED)
         cancel.check()
         progress(0.0, f"{self.label or self.name}: luminance")
         luma = lightness(image)

@@ -49,6 +49,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--resume", action="store_true", help="continue the run's checkpoint")
     p.add_argument("--base", help="weights (.safetensors + card) to fine-tune (new runs)")
     p.add_argument("--crop", type=int, help="training crop size (default 192)")
+    p.add_argument("--max-side", type=int,
+                   help="photos are kept in RAM at most this large (new runs; default 768, "
+                        "fine-tunes 1024)")
+    p.add_argument("--scale-range", type=float, nargs=2, metavar=("LO", "HI"),
+                   help="crops are resampled by a random factor in [LO, HI] of the kept photo "
+                        "(new runs; default 0.5 1, fine-tunes 0.75 1)")
     p.add_argument("--batch", type=int, help="batch size (default 8)")
     p.add_argument("--lr", type=float, help="learning rate (default 1e-3)")
     p.add_argument("--schedule", choices=["constant", "cosine"])
@@ -213,6 +219,8 @@ def _main(argv: list[str] | None = None) -> int:
         "steps": args.steps, "minutes": args.minutes, "log_seconds": args.log_seconds,
         "val_seconds": args.val_seconds, "checkpoint_seconds": args.checkpoint_seconds,
         "amp": args.amp, "arch": args.arch, "adversarial": args.adversarial,
+        "max_side": args.max_side,
+        "scale_range": list(args.scale_range) if args.scale_range else None,
     }
     if args.model_config:
         config["model"] = json.loads(args.model_config)

@@ -68,6 +68,14 @@ NETS = {"inpaint": inpaint_net, "colorize": colorize_net}
 VAL_METRICS = {"inpaint": VAL_METRIC, "colorize": COLORIZE_VAL_METRIC}
 
 FINE_TUNE_LR = 1e-4  # default learning rate of a run that starts from --base weights
+# A fine-tune learns the user's photos at the scale the app shows them to the model, where a
+# from-scratch run (768 px, crops shrunk by up to 2) favours variety. The learned inpainter
+# works on native pixels (crops up to 1024 px around the mask); the colorizer sees the whole
+# photo shrunk to its 256 px working size, so its crops cover most of a ~320 px photo.
+FINE_TUNE_SCALE: dict[str, dict[str, Any]] = {
+    "inpaint": {"max_side": 1024, "scale_range": [0.75, 1.0]},
+    "colorize": {"max_side": 320, "scale_range": [0.6, 1.0]},
+}
 
 DEFAULTS: dict[str, Any] = {
     "task": "inpaint",
@@ -181,6 +189,9 @@ class Run:
                     # A trained model ended its schedule near lr 5e-5; restarting at the
                     # from-scratch 1e-3 first undoes what it learned (the bench lost 0.14 dB).
                     cfg["lr"] = min(cfg["lr"], FINE_TUNE_LR)
+                for key, value in FINE_TUNE_SCALE[cfg["task"]].items():
+                    if overrides.get(key) is None:
+                        cfg[key] = value
         if cfg["task"] not in NETS:
             raise TrainError(f"task {cfg['task']!r} is not supported yet")
         # tells this run's installed model from another run's of the same name (older

@@ -10,6 +10,9 @@ LOSS_COLOUR = "#3874c8"
 VAL_COLOUR = "#d9622b"
 HINTS_COLOUR = "#8a5cc2"
 SYMBOLS_BELOW = 40
+# The held-out axis spans at least this many dB: a score that moves by 0.004 dB is flat, and
+# auto-ranging would draw it as a plunge from top to bottom.
+MIN_SCORE_SPAN = 0.5
 
 
 class TrainingPlot(pg.PlotWidget):
@@ -90,8 +93,16 @@ class TrainingPlot(pg.PlotWidget):
         if psnr_hints is not None:
             self._hints[int(step)] = float(psnr_hints)
             self._set(self.hints_curve, self._hints)
-        self.val_box.enableAutoRange(axis=pg.ViewBox.YAxis)
+        self._fit_scores()
         self._fit_steps()
+
+    def _fit_scores(self) -> None:
+        values = list(self._val.values()) + list(self._hints.values())
+        lo, hi = min(values), max(values)
+        if hi - lo < MIN_SCORE_SPAN:
+            mid = (lo + hi) / 2
+            lo, hi = mid - MIN_SCORE_SPAN / 2, mid + MIN_SCORE_SPAN / 2
+        self.val_box.setYRange(lo, hi, padding=0.08)
 
     def _fit_steps(self) -> None:
         """Show every step of both curves: the held-out box follows the loss box's x range,

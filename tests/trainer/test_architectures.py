@@ -170,10 +170,12 @@ def test_exported_pix2pix_colorizes_automatically(photo_dir, tmp_path):
     assert isinstance(engine, learned.LearnedColorizer)
     assert engine.uses_hints is False and not engine.needs_hints
     gray = np.repeat(np.random.default_rng(1).integers(0, 256, (50, 70, 1), np.uint8), 3, 2)
-    plain = engine.colorize(gray).image
-    hinted = engine.colorize(gray, [(10, 10, (255, 0, 0))]).image
-    assert plain.shape == gray.shape and plain.dtype == np.uint8
-    assert np.array_equal(plain, hinted)  # automatic only: hints change nothing
+    plain = engine.colorize(gray)
+    hinted = engine.colorize(gray, [(10, 10, (255, 0, 0))])
+    assert plain.image.shape == gray.shape and plain.image.dtype == np.uint8
+    assert np.array_equal(plain.image, hinted.image)  # automatic only: hints change nothing
+    # ... and the user is told so, rather than left wondering why their hints did nothing
+    assert hinted.notes == [models.engine.NOTE_HINTS_IGNORED] and plain.notes == []
 
 
 def test_wrong_or_unknown_arch_is_a_one_line_error(photo_dir, tmp_path, capsys):

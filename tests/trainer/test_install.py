@@ -143,3 +143,35 @@ def test_a_fine_tune_starts_at_a_low_learning_rate_unless_told(photo_dir, tmp_pa
     assert FINE_TUNE_LR < DEFAULTS["lr"]
     assert Run(photo_dir, "b", tmp_path, tiny(steps=1, lr=5e-4), base=base).cfg["lr"] == 5e-4
     assert Run(photo_dir, "c", tmp_path, tiny(steps=1)).cfg["lr"] == DEFAULTS["lr"]
+
+
+def test_a_fine_tune_trains_at_the_scale_the_app_uses_unless_told(photo_dir, tmp_path):
+    from trainer.loop import DEFAULTS, FINE_TUNE_SCALE
+
+    Run(photo_dir, "base", tmp_path, tiny(steps=1), emit=quiet).run()
+    base = tmp_path / "base" / "latest.safetensors"
+    scratch = {k: v for k, v in tiny(steps=1).items() if k != "max_side"}
+    tuned = Run(photo_dir, "a", tmp_path, scratch, base=base).cfg
+    assert tuned["max_side"] == FINE_TUNE_SCALE["inpaint"]["max_side"] == 1024
+    assert tuned["scale_range"] == FINE_TUNE_SCALE["inpaint"]["scale_range"]
+    told = Run(photo_dir, "b", tmp_path, {**scratch, "max_side": 500,
+                                          "scale_range": [0.3, 0.9]}, base=base).cfg
+    assert told["max_side"] == 500 and told["scale_range"] == [0.3, 0.9]
+    fresh = Run(photo_dir, "c", tmp_path, scratch).cfg
+    assert fresh["max_side"] == DEFAULTS["max_side"]
+    assert fresh["scale_range"] == DEFAULTS["scale_range"]
+
+
+def test_scale_options_reach_the_run_from_the_command_line(photo_dir, tmp_path, monkeypatch):
+    seen = {}
+
+    class Spy(Run):
+        def run(self):
+            seen.update(self.cfg)
+            return {}
+
+    monkeypatch.setattr("trainer.loop.Run", Spy)
+    assert cli.main(["--photos", str(photo_dir), "--name", "s", "--out", str(tmp_path),
+                     "--no-install", "--steps", "1", "--max-side", "640",
+                     "--scale-range", "0.8", "1.0"]) == 0
+    assert seen["max_side"] == 640 and seen["scale_range"] == [0.8, 1.0]

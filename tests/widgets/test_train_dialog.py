@@ -324,3 +324,17 @@ def test_hiding_the_dialog_stops_a_scan_and_showing_it_scans_again(qtbot, dialog
     dialog.show()
     qtbot.waitUntil(lambda: "inpaint" in s.scans, timeout=10000)
     assert s.start_button.isEnabled()
+
+
+def test_a_flat_held_out_score_is_drawn_flat(qtbot):
+    from inpaint_desktop.widgets.training_plot import MIN_SCORE_SPAN, TrainingPlot
+
+    plot = TrainingPlot()
+    qtbot.addWidget(plot)
+    plot.add_val(0, 22.102)
+    plot.add_val(10, 22.098)  # noise, not a fall
+    lo, hi = plot.val_box.viewRange()[1]
+    assert hi - lo >= MIN_SCORE_SPAN and lo < 22.098 and hi > 22.102
+    plot.add_val(20, 24.0)  # a real rise gets the axis it needs
+    lo, hi = plot.val_box.viewRange()[1]
+    assert lo < 22.098 and 24.0 < hi < 24.5
