@@ -6,8 +6,8 @@ geometric number of hints. A hint is the mean ab of a small square patch (1 to 5
 random place, drawn more often where the photo is colourful, written into the hint ab channels
 over that patch with the hint mask set to 1, as in Zhang et al. 2017.
 
-Near-monochrome photos (gray scans, sepia prints: a chroma standard deviation below
-``MONO_CHROMA_STD``) teach nothing about colour and are left out (and reported).
+Near-monochrome photos (gray scans, sepia prints) teach nothing about colour and are left out
+(and reported): :func:`trainer.chroma.drop_monochrome`.
 
 Loss (on ab / 100): L1, plus L1 between the predicted and the true chroma magnitude
 ``sqrt(a^2 + b^2)``. The first alone settles on the per-channel median, which is gray wherever
@@ -22,45 +22,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 import torch
 
+from trainer.chroma import to_lab
 from trainer.data import PhotoSet, random_crop
 
-MONO_CHROMA_STD = 3.0  # ab units; gray or evenly toned prints are near 0, colour photos ~15
 HINT_SAMPLE_STRIDE = 4  # candidate hint places: every 4th pixel of the crop
-
-
-def chroma_std(rgb: np.ndarray, side: int = 128) -> float:
-    """sqrt(var a + var b) of a photo (downscaled to ``side`` for speed), in Lab ab units."""
-    h, w = rgb.shape[:2]
-    if max(h, w) > side:
-        s = side / max(h, w)
-        rgb = cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))),
-                         interpolation=cv2.INTER_AREA)
-    lab = to_lab(rgb)
-    return float(np.sqrt(lab[..., 1].var() + lab[..., 2].var()))
-
-
-def drop_monochrome(photos: PhotoSet, threshold: float = MONO_CHROMA_STD) -> PhotoSet:
-    """The colour photos of ``photos``; the others are added to its ``skipped`` list."""
-    keep = []
-    for i, img in enumerate(photos.images):
-        std = chroma_std(img)
-        if std < threshold:
-            photos.skipped.append(
-                (photos.paths[i], f"near-monochrome (chroma std {std:.1f} < {threshold:g})"))
-        else:
-            keep.append(i)
-    out = photos.subset(keep)
-    out.skipped = photos.skipped
-    return out
-
-
-def to_lab(rgb: np.ndarray) -> np.ndarray:
-    """uint8 RGB (... x 3) -> float32 Lab, as the app's engines convert."""
-    return cv2.cvtColor(rgb.astype(np.float32) * np.float32(1 / 255), cv2.COLOR_RGB2Lab)
 
 
 def sample_hints(

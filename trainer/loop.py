@@ -49,6 +49,7 @@ from trainer import checkpoint as ckpt
 from trainer import colorize as col
 from trainer import install as inst
 from trainer import preview
+from trainer.chroma import drop_monochrome
 from trainer.data import InpaintSampler, PhotoSet, fixed_val_set
 from trainer.errors import TrainError
 from trainer.losses import InpaintLossWeights
@@ -222,7 +223,7 @@ class Run:
             raise _StoppedEarly
         unreadable = len(photos.skipped)
         if cfg["task"] == "colorize":
-            photos = col.drop_monochrome(photos)
+            photos = drop_monochrome(photos)
         self.skipped = photos.skipped
         needed = photos_needed(cfg["val_count"])
         if len(photos) < needed:

@@ -3,8 +3,8 @@
 ``python -m trainer --task T --photos DIR --scan`` decodes each photo small (JPEG draft mode,
 so a 24 MP file costs a few milliseconds), with the same decoder and rules as the training
 set (:func:`trainer.data.load_photo`, the too-small rule of :class:`~trainer.data.PhotoSet`,
-and for colorize the near-monochrome rule of :func:`trainer.colorize.drop_monochrome`), so the
-count it reports is the count a run will find. No torch is imported for the inpaint task.
+and for colorize the near-monochrome rule of :func:`trainer.chroma.drop_monochrome`), so the
+count it reports is the count a run will find. No torch is imported.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 from PIL import Image
 
+from trainer.chroma import MONO_CHROMA_STD, chroma_std
 from trainer.data import find_photos, load_photo
 from trainer.errors import TrainError
 
@@ -52,8 +53,6 @@ def _check(path: Path, task: str) -> tuple[str, str | None]:
     if round(min(w, h) * scale) < TRAIN_MIN_SIDE:
         return "unreadable", f"too small ({w}x{h})"
     if task == "colorize":
-        from trainer.colorize import MONO_CHROMA_STD, chroma_std  # torch: colorize only
-
         std = chroma_std(img)
         if std < MONO_CHROMA_STD:
             return "monochrome", f"near-monochrome (chroma std {std:.1f} < {MONO_CHROMA_STD:g})"

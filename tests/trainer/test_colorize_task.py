@@ -8,6 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
+from trainer import chroma
 from trainer import colorize as col
 from trainer.data import PhotoSet
 from trainer.loop import Run
@@ -25,7 +26,7 @@ def colourful_lab(h=64, w=64, seed=0):
     img[:, : w // 2] = (200, 40, 40)  # a red half and a gray half
     img[:, w // 2 :] = 128
     img = (img + rng.integers(0, 8, img.shape)).astype(np.uint8)
-    return col.to_lab(img)
+    return chroma.to_lab(img)
 
 
 def test_hint_counts_coverage_and_colourful_places():
@@ -57,12 +58,12 @@ def test_monochrome_photos_are_skipped_and_reported(tmp_path):
     rng = np.random.default_rng(1)
     colour = (rng.integers(0, 256, (40, 40, 3))).astype(np.uint8)
     gray = np.repeat(rng.integers(60, 200, (40, 40, 1)), 3, 2).astype(np.uint8)
-    toned = col.to_lab(gray)
+    toned = chroma.to_lab(gray)
     toned[..., 1:] = (6.0, 18.0)  # an evenly toned (sepia) print
     sepia = (cv2.cvtColor(toned, cv2.COLOR_Lab2RGB) * 255).round().astype(np.uint8)
     photos = PhotoSet([tmp_path / "c.png", tmp_path / "g.png", tmp_path / "s.png"],
                       [colour, gray, sepia])
-    kept = col.drop_monochrome(photos)
+    kept = chroma.drop_monochrome(photos)
     assert [p.name for p in kept.paths] == ["c.png"]
     assert [p.name for p, why in kept.skipped if "monochrome" in why] == ["g.png", "s.png"]
 

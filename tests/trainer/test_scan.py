@@ -9,8 +9,7 @@ import numpy as np
 from PIL import Image
 
 from trainer import __main__ as cli
-from trainer import colorize as col
-from trainer import loop
+from trainer import chroma, loop
 from trainer.data import PhotoSet
 from trainer.scan import photos_needed, scan_folder, summary
 
@@ -42,7 +41,7 @@ def test_agrees_with_what_a_run_loads(make_folder):
     photos = PhotoSet.load(folder, max_side=loop.DEFAULTS["max_side"])
     assert scan_folder(folder, "inpaint")["photos"] == len(photos) == 6
     result = scan_folder(folder, "colorize")
-    assert result["photos"] == len(col.drop_monochrome(photos)) == 4
+    assert result["photos"] == len(chroma.drop_monochrome(photos)) == 4
     assert len(result["unreadable"]) == 3  # two broken files and the strip
     assert photos_needed(loop.DEFAULTS["val_count"]) == result["needed"]
 
