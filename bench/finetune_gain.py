@@ -65,6 +65,7 @@ import models  # noqa: E402
 from models import engine as eng  # noqa: E402
 from models import learned  # noqa: E402
 from models.weights import card_path_for  # noqa: E402
+from trainer.data import find_photos  # noqa: E402
 
 DOMAIN_GLOB = str(common.SHARED / "photos" / "train" / "gcompris_explore_monuments_*.jpg")
 HOLD_EVERY = 4  # every 4th photo (sorted by name) is held out
@@ -149,8 +150,7 @@ def control_photos(folder: str, domain: list[Path]) -> list[Path]:
     if not root.is_dir():
         sys.exit(f"error: --control-photos {folder} is not a folder")
     taken = {p.resolve() for p in domain}
-    paths = sorted(p for p in root.rglob("*") if p.suffix.lower() in common.EXTENSIONS
-                   and p.resolve() not in taken)
+    paths = [p for p in find_photos(root) if p.resolve() not in taken]  # as the trainer finds
     if len(paths) < 2 * HOLD_EVERY:
         sys.exit(f"error: --control-photos {folder} has {len(paths)} photos outside the domain")
     return paths
