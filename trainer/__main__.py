@@ -175,7 +175,7 @@ def _scan(args: argparse.Namespace) -> int:
     from trainer.errors import TrainError
 
     try:
-        result = scan.scan_folder(args.photos, args.task, args.val_count)
+        result = scan.scan_folder(args.photos, args.task, args.val_count, args.max_side)
     except TrainError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -54,7 +54,7 @@ from trainer.data import InpaintSampler, PhotoSet, fixed_val_set
 from trainer.errors import TrainError
 from trainer.losses import InpaintLossWeights
 from trainer.metrics import hole_mse, hole_ssim, pooled_psnr
-from trainer.scan import DEFAULT_VAL_COUNT, photos_needed, shortage_message
+from trainer.scan import DEFAULT_VAL_COUNT, FINE_TUNE_MAX_SIDE, photos_needed, shortage_message
 
 CHECKPOINT_NAME = "checkpoint.pt"
 # How val_psnr is computed; a checkpoint scored another way starts its "best" afresh.
@@ -74,8 +74,8 @@ FINE_TUNE_LR = 1e-4  # default learning rate of a run that starts from --base we
 # works on native pixels (crops up to 1024 px around the mask); the colorizer sees the whole
 # photo shrunk to its 256 px working size, so its crops cover most of a ~320 px photo.
 FINE_TUNE_SCALE: dict[str, dict[str, Any]] = {
-    "inpaint": {"max_side": 1024, "scale_range": [0.75, 1.0]},
-    "colorize": {"max_side": 320, "scale_range": [0.6, 1.0]},
+    "inpaint": {"max_side": FINE_TUNE_MAX_SIDE["inpaint"], "scale_range": [0.75, 1.0]},
+    "colorize": {"max_side": FINE_TUNE_MAX_SIDE["colorize"], "scale_range": [0.6, 1.0]},
 }
 
 DEFAULTS: dict[str, Any] = {

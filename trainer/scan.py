@@ -21,8 +21,11 @@ from trainer.errors import TrainError
 
 MIN_TRAIN_PHOTOS = 2  # a run needs at least this many photos to train on ...
 DEFAULT_VAL_COUNT = 8  # ... plus this many held out to measure it (the run's default)
-TRAIN_MAX_SIDE = 768  # the run's default `max_side` and `min_side`: the too-small rule
+TRAIN_MAX_SIDE = 768  # a new run's default `max_side` and `min_side`: the too-small rule
 TRAIN_MIN_SIDE = 32
+# A fine-tune's default `max_side` (trainer.loop.FINE_TUNE_SCALE): the colorizer's is smaller,
+# so a thin panorama kept by a new run can be too small for a fine-tune.
+FINE_TUNE_MAX_SIDE = {"inpaint": 1024, "colorize": 320}
 SCAN_SIDE = 128  # decode size of a scan; chroma_std looks at 128 px anyway
 
 
@@ -41,7 +44,14 @@ def shortage_message(folder: str | os.PathLike, usable: int, unreadable: int,
             f"need at least {needed}{more}")
 
 
-def _check(path: Path, task: str) -> tuple[str, str | None]:
+def scan_max_side(task: str) -> int:
+    """The `max_side` a scan assumes when none is given: the smaller of a new run's and a
+    fine-tune's, so that the count is one that either kind of run finds (at worst a very thin
+    panorama is counted out that a new run would keep)."""
+    return min(TRAIN_MAX_SIDE, FINE_TUNE_MAX_SIDE.get(task, TRAIN_MAX_SIDE))
+
+
+def _check(path: Path, task: str, max_side: int) -> tuple[str, str | None]:
     """("ok" | "unreadable" | "monochrome", reason)."""
     try:
         with Image.open(path) as im:  # header only: the size the run would keep
@@ -49,7 +59,7 @@ def _check(path: Path, task: str) -> tuple[str, str | None]:
         img = load_photo(path, SCAN_SIDE)
     except Exception as exc:  # noqa: BLE001 - any decoder failure means "unreadable"
         return "unreadable", f"{type(exc).__name__}: {exc}".strip()
-    scale = min(1.0, TRAIN_MAX_SIDE / max(w, h, 1))
+    scale = min(1.0, max_side / max(w, h, 1))
     if round(min(w, h) * scale) < TRAIN_MIN_SIDE:
         return "unreadable", f"too small ({w}x{h})"
     if task == "colorize":
@@ -59,14 +69,16 @@ def _check(path: Path, task: str) -> tuple[str, str | None]:
     return "ok", None
 
 
-def scan_folder(photos: str | os.PathLike, task: str,
-                val_count: int | None = None) -> dict[str, Any]:
-    """The ``{"event": "scan", ...}`` line of a folder (see the module docstring)."""
+def scan_folder(photos: str | os.PathLike, task: str, val_count: int | None = None,
+                max_side: int | None = None) -> dict[str, Any]:
+    """The ``{"event": "scan", ...}`` line of a folder (see the module docstring); `max_side`
+    is the run's --max-side (default: :func:`scan_max_side`)."""
+    max_side = max_side or scan_max_side(task)
     if not Path(photos).exists():
         raise TrainError(f"photo folder {photos} does not exist")
     usable, unreadable, monochrome = 0, [], []
     for path in find_photos(photos):
-        verdict, reason = _check(path, task)
+        verdict, reason = _check(path, task, max_side)
         if verdict == "ok":
             usable += 1
         else:

@@ -46,6 +46,21 @@ def test_agrees_with_what_a_run_loads(make_folder):
     assert photos_needed(loop.DEFAULTS["val_count"]) == result["needed"]
 
 
+def test_a_colorize_scan_counts_what_a_fine_tune_keeps(make_folder):
+    """A panorama thin enough to be too small at a colorize fine-tune's 320 px but not at a new
+    run's 768 px is counted out by default (the scan never promises more than a run finds)."""
+    folder = make_folder("thin", colour=4, gray=0, broken=0)
+    strip = np.random.default_rng(0).integers(0, 255, (60, 1000, 3), dtype=np.uint8)
+    Image.fromarray(strip).save(folder / "strip.png")
+    fine_tune = loop.FINE_TUNE_SCALE["colorize"]["max_side"]
+    kept = chroma.drop_monochrome(PhotoSet.load(folder, max_side=fine_tune))
+    assert scan_folder(folder, "colorize")["photos"] == len(kept) == 4
+    assert scan_folder(folder, "colorize", max_side=768)["photos"] == 5  # the run's --max-side
+    assert scan_folder(folder, "inpaint")["photos"] == 5
+    assert cli.main(["--task", "colorize", "--photos", str(folder), "--scan", "--json",
+                     "--val-count", "2", "--max-side", "768"]) == 0
+
+
 def test_cli_prints_one_json_line_and_exit_status(photo_dir, capsys):
     assert cli.main(["--task", "inpaint", "--photos", str(photo_dir), "--scan", "--json"]) == 2
     out, err = capsys.readouterr()
