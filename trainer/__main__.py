@@ -199,7 +199,8 @@ def _main(argv: list[str] | None = None) -> int:
     if args.threads:
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(var, str(args.threads))
-    from trainer.loop import Run, TrainError, configure_threads, pick_device
+    from trainer.device import configure_threads, pick_device
+    from trainer.loop import Run, TrainError
 
     configure_threads(args.threads)
     device = pick_device(args.device)

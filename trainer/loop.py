@@ -38,22 +38,21 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import torch
 
 from models.nets import colorize_net, inpaint_net
-from models.nets.blocks import pyramid_fill
 from trainer import architectures as archs
 from trainer import checkpoint as ckpt
 from trainer import colorize as col
 from trainer import install as inst
-from trainer import preview
+from trainer import preview, validation
+from trainer.base_model import load_base
 from trainer.chroma import drop_monochrome
 from trainer.data import InpaintSampler, PhotoSet, fixed_val_set
+from trainer.device import cpu_supports_bf16, pick_device
 from trainer.errors import TrainError
 from trainer.losses import InpaintLossWeights
-from trainer.metrics import hole_mse, hole_ssim, pooled_psnr
 from trainer.scan import DEFAULT_VAL_COUNT, FINE_TUNE_MAX_SIDE, photos_needed, shortage_message
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -392,95 +391,25 @@ class Run:
         return self.ema if self.ema is not None else self.model
 
     @torch.no_grad()
-    def _score(self, predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> dict:
-        """Validation metrics of a predictor over the held-out crops (composited, 8-bit)."""
-        mses, ssims = [], []
-        for i in range(0, len(self.val_images), 8):
-            x, m = self.val_images[i : i + 8], self.val_masks[i : i + 8]
-            pred = predict(x, m).float().clamp(0, 1)
-            pred = torch.round((pred * m + x * (1 - m)) * 255) / 255
-            mses.append(hole_mse(pred, x, m))
-            ssims.append(hole_ssim(pred, x, m))
-        return {
-            "val_psnr": round(pooled_psnr(torch.cat(mses)), 3),
-            "val_ssim": round(float(torch.cat(ssims).mean()), 4),
-        }
-
-    @torch.no_grad()
     def validate(self) -> dict[str, float]:
-        """Hole PSNR (of the mean MSE) and mean hole SSIM of the exported weights."""
+        """Validation metrics of the exported weights (:mod:`trainer.validation`)."""
         if len(self.val_images) == 0:
             return {}
         model = self.inference_model
         model.eval()
         if self.task == "colorize":
-            return self._colorize_score(model)
-        return self._score(model)
-
-    @torch.no_grad()
-    def _colorize_score(self, model: torch.nn.Module) -> dict[str, float]:
-        """Automatic (no hints) and guided (10 hints) RGB PSNR and colourfulness."""
-        lum, _ab, hints = col.lab_tensors(self.val_lab, self.val_hints)
-        out: dict[str, float] = {}
-        for suffix, h in (("", torch.zeros_like(hints)), ("_hints", hints)):
-            preds = []
-            for i in range(0, len(lum), 8):
-                p = model(lum[i : i + 8].to(self.device), h[i : i + 8].to(self.device))
-                preds.extend(p.float().permute(0, 2, 3, 1).cpu().numpy())
-            s = col.score(self.val_rgb, self.val_lab, preds)
-            out[f"val_psnr{suffix}"] = s["psnr"]
-            out[f"val_colourfulness{suffix}"] = s["colourfulness"]
-        # which weights are "best": mean PSNR of both modes, if colours stay vivid enough
-        truth = ((self.history.get("val_baselines") or {}).get("truth") or {})
-        vivid = out["val_colourfulness"] >= 0.5 * truth.get("val_colourfulness", 0.0)
-        out["val_score"] = round(0.5 * (out["val_psnr"] + out["val_psnr_hints"])
-                                 - (0.0 if vivid else 10.0), 3)
-        return out
-
-    def _colorize_baselines(self) -> dict[str, dict[str, float]]:
-        """The gray image, the true photos' colourfulness and hint propagation (Levin et al.)."""
-        from models.classical_colorize import LevinColorizer
-        from models.engine import CancelToken, ChromaHint
-
-        gray = col.score(self.val_rgb, self.val_lab,
-                         [np.zeros(lab.shape[:2] + (2,), np.float32) for lab in self.val_lab])
-        truth = col.score(self.val_rgb, self.val_lab, [lab[..., 1:] for lab in self.val_lab])
-        levin, preds = LevinColorizer(), []
-        for lab, h in zip(self.val_lab, self.val_hints, strict=True):
-            ys, xs = np.nonzero(h[..., 2])
-            hints = [ChromaHint(float(x), float(y), float(h[y, x, 0]), float(h[y, x, 1]))
-                     for y, x in zip(ys, xs, strict=True)]
-            preds.append(levin._predict(np.ascontiguousarray(lab[..., 0]), hints,
-                                        CancelToken(), lambda *_: None))
-        guided = col.score(self.val_rgb, self.val_lab, preds)
-        return {
-            "gray": {"val_psnr": gray["psnr"], "val_colourfulness": gray["colourfulness"],
-                     "val_psnr_hints": gray["psnr"]},
-            "truth": {"val_colourfulness": truth["colourfulness"]},
-            "levin_hints": {"val_psnr_hints": guided["psnr"],
-                            "val_colourfulness_hints": guided["colourfulness"]},
-        }
+            truth = ((self.history.get("val_baselines") or {}).get("truth") or {})
+            return validation.colorize_score(model, self.val_rgb, self.val_lab, self.val_hints,
+                                             self.device, truth.get("val_colourfulness", 0.0))
+        return validation.inpaint_score(model, self.val_images, self.val_masks)
 
     def baselines(self) -> dict[str, dict[str, float]]:
-        """The same metrics for the classical fills, for reference."""
+        """The same metrics for the classical methods, for reference."""
         if len(self.val_images) == 0:
             return {}
         if self.task == "colorize":
-            return self._colorize_baselines()
-
-        def telea(x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
-            out = []
-            for img, hole in zip(x, m, strict=True):
-                rgb = (img.permute(1, 2, 0).cpu().numpy() * 255).round().astype(np.uint8)
-                hole8 = (hole[0].cpu().numpy() > 0.5).astype(np.uint8) * 255
-                filled = cv2.inpaint(np.ascontiguousarray(rgb), hole8, 3, cv2.INPAINT_TELEA)
-                out.append(torch.from_numpy(filled).permute(2, 0, 1).float() / 255)
-            return torch.stack(out).to(x.device)
-
-        return {
-            "pyramid": self._score(lambda x, m: pyramid_fill(x, 1 - m)),
-            "telea": self._score(telea),
-        }
+            return validation.colorize_baselines(self.val_rgb, self.val_lab, self.val_hints)
+        return validation.inpaint_baselines(self.val_images, self.val_masks)
 
     def state(self, samplers: list[dict] | None = None) -> dict[str, Any]:
         return {
@@ -730,38 +659,6 @@ class Run:
         return summary
 
 
-TASK_ARCHITECTURES = archs.TASK_ARCHITECTURES  # what --base may fine-tune, per task
-
-
-def load_base(path: str | os.PathLike, task: str) -> tuple[dict, dict[str, torch.Tensor]]:
-    """(card, fp32 state dict) of a weights file to fine-tune; checks checksum and task.
-
-    ``path`` is a ``.safetensors`` file with its JSON card beside it (``<stem>.json``).
-    """
-    from safetensors.torch import load_file
-
-    path = Path(path)
-    card_path = path.with_suffix(".json")
-    if path.suffix != ".safetensors" or not path.is_file():
-        raise TrainError(f"base model {path}: expected an existing .safetensors file")
-    if not card_path.is_file():
-        raise TrainError(f"base model {path}: its model card {card_path.name} is missing")
-    try:
-        card = json.loads(card_path.read_text())
-    except (OSError, ValueError) as exc:
-        raise TrainError(f"base model card {card_path}: {exc}") from exc
-    arch = card.get("architecture")
-    if arch not in TASK_ARCHITECTURES.get(task, set()):
-        raise TrainError(f"base model {path.name} is a {arch!r} model, not one for {task!r}")
-    if card.get("sha256") and card["sha256"] != ckpt.sha256_of(path):
-        raise TrainError(f"base model {path.name}: checksum does not match its card")
-    try:
-        state = {k: v.float() for k, v in load_file(str(path)).items()}
-    except Exception as exc:  # noqa: BLE001 - a damaged file
-        raise TrainError(f"base model {path.name}: {exc}") from exc
-    return card, state
-
-
 def _print_json(obj: dict) -> None:
     sys.stdout.write(json.dumps(obj) + "\n")
     sys.stdout.flush()
@@ -779,33 +676,3 @@ def _tuple_state(state):
 
 def _quiet(_obj: dict) -> None:
     pass
-
-
-def pick_device(name: str = "auto") -> str:
-    """``auto``: CUDA, then Apple MPS, then CPU; anything else is passed to torch as is."""
-    if name != "auto":
-        return name
-    if torch.cuda.is_available():
-        return "cuda"
-    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
-
-
-def cpu_supports_bf16() -> bool:
-    """Whether oneDNN has fast bfloat16 kernels on this CPU (AVX512-BF16 / AMX)."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
-
-
-def configure_threads(threads: int | None) -> None:
-    """Use ``threads`` CPU threads for torch and OpenCV (None: library defaults)."""
-    if threads:
-        torch.set_num_threads(threads)
-        try:
-            torch.set_num_interop_threads(threads)
-        except RuntimeError:
-            pass  # already set (e.g. in a test process)
-    cv2.setNumThreads(1)
