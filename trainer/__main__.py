@@ -48,7 +48,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     budget.add_argument("--steps", type=int, help="train until this total step count")
     p.add_argument("--resume", action="store_true", help="continue the run's checkpoint")
     p.add_argument("--base", help="weights (.safetensors + card) to fine-tune (new runs)")
-    p.add_argument("--crop", type=int, help="training crop size (default 192)")
+    p.add_argument("--crop", type=int,
+                   help="training crop size (default 192; fine-tunes of erasing 320)")
     p.add_argument("--max-side", type=int,
                    help="photos are kept in RAM at most this large (new runs; default 768, "
                         "fine-tunes 1024)")

@@ -261,3 +261,16 @@ def test_every_trainable_arch_is_known_to_the_app():
         assert isinstance(app.build, str)  # imported lazily: `import models` stays torch-free
         net = app.build_net(dict(arch.CONFIG))
         assert type(net) is type(arch.build(dict(arch.CONFIG)))
+
+
+def test_a_fine_tune_keeps_an_architectures_own_crop(photo_dir, tmp_path):
+    """The fine-tune crop (larger, for native-scale objects) is the default net's; the
+    Context Encoder's own 128 px crop stays, a partial-conv fine-tune gets the larger one."""
+    from trainer.loop import FINE_TUNE_SCALE
+
+    fine_tune_crop = FINE_TUNE_SCALE["inpaint"]["crop"]
+    for arch, crop in (("context_encoder", 128), ("partial_conv", fine_tune_crop)):
+        Run(photo_dir, arch, tmp_path, config(arch, steps=1), emit=quiet).run()
+        base = tmp_path / arch / "latest.safetensors"
+        settings = {k: v for k, v in config(arch, steps=1).items() if k not in ("crop", "arch")}
+        assert Run(photo_dir, f"{arch}-ft", tmp_path, settings, base=base).cfg["crop"] == crop

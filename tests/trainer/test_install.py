@@ -150,15 +150,17 @@ def test_a_fine_tune_trains_at_the_scale_the_app_uses_unless_told(photo_dir, tmp
 
     Run(photo_dir, "base", tmp_path, tiny(steps=1), emit=quiet).run()
     base = tmp_path / "base" / "latest.safetensors"
-    scratch = {k: v for k, v in tiny(steps=1).items() if k != "max_side"}
+    scratch = {k: v for k, v in tiny(steps=1).items() if k not in ("max_side", "crop")}
     tuned = Run(photo_dir, "a", tmp_path, scratch, base=base).cfg
     assert tuned["max_side"] == FINE_TUNE_SCALE["inpaint"]["max_side"] == 1024
     assert tuned["scale_range"] == FINE_TUNE_SCALE["inpaint"]["scale_range"]
-    told = Run(photo_dir, "b", tmp_path, {**scratch, "max_side": 500,
+    assert tuned["crop"] == FINE_TUNE_SCALE["inpaint"]["crop"] > DEFAULTS["crop"]
+    told = Run(photo_dir, "b", tmp_path, {**scratch, "max_side": 500, "crop": 64,
                                           "scale_range": [0.3, 0.9]}, base=base).cfg
     assert told["max_side"] == 500 and told["scale_range"] == [0.3, 0.9]
+    assert told["crop"] == 64
     fresh = Run(photo_dir, "c", tmp_path, scratch).cfg
-    assert fresh["max_side"] == DEFAULTS["max_side"]
+    assert fresh["max_side"] == DEFAULTS["max_side"] and fresh["crop"] == DEFAULTS["crop"]
     assert fresh["scale_range"] == DEFAULTS["scale_range"]
 
 
