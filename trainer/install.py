@@ -18,6 +18,7 @@ when installing:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -96,6 +97,32 @@ def check_target(models_dir: str | os.PathLike, name: str, run_id: str) -> Path:
     return folder
 
 
+def _consistent_source(run_dir: Path) -> tuple[Path, dict, bytes]:
+    """(weights path, card, weights bytes) of the run's best weights, else its latest.
+
+    The trainer writes a weights file and its card as two atomic renames; a kill between
+    them leaves a pair whose card names another file's sha256, which the app would refuse.
+    Such a pair is passed over (the best falls back to the latest), never installed.
+    """
+    stale = []
+    for stem in ("best", "latest"):
+        source = run_dir / f"{stem}{WEIGHTS_SUFFIX}"
+        if not source.is_file():
+            continue
+        data = source.read_bytes()
+        try:
+            card = json.loads(source.with_suffix(".json").read_text())
+        except (OSError, ValueError):
+            card = {}
+        if isinstance(card, dict) and card.get("sha256") == hashlib.sha256(data).hexdigest():
+            return source, card, data
+        stale.append(source.name)
+    if stale:
+        raise TrainError(f"the run's weights ({', '.join(stale)}) do not match their cards "
+                         f"(an interrupted write): resume the run to rewrite them ({run_dir})")
+    raise TrainError(f"the run {run_dir} has no weights to install")
+
+
 def install(run_dir: str | os.PathLike, models_dir: str | os.PathLike, name: str,
             run_id: str, extra: dict[str, Any] | None = None) -> Path:
     """Copy the run's best weights + card into ``models_dir``; returns the weights' path.
@@ -106,14 +133,10 @@ def install(run_dir: str | os.PathLike, models_dir: str | os.PathLike, name: str
 
     run_dir = Path(run_dir)
     folder = check_target(models_dir, name, run_id)
-    source = run_dir / f"best{WEIGHTS_SUFFIX}"
-    if not source.is_file():
-        source = run_dir / f"latest{WEIGHTS_SUFFIX}"
     extra = extra or {}
     weights, card_path = paths(folder, name)
     try:
-        card = json.loads(source.with_suffix(".json").read_text())
-        data = source.read_bytes()
+        source, card, data = _consistent_source(run_dir)
         metrics = dict(card.get("metrics") or {})
         # "after" is the score of the weights installed here: the best ones may be an earlier
         # step than the run's last validation.

@@ -177,3 +177,26 @@ def test_scale_options_reach_the_run_from_the_command_line(photo_dir, tmp_path, 
                      "--no-install", "--steps", "1", "--max-side", "640",
                      "--scale-range", "0.8", "1.0"]) == 0
     assert seen["max_side"] == 640 and seen["scale_range"] == [0.8, 1.0]
+
+
+def test_a_pair_torn_by_a_kill_is_never_installed(photo_dir, tmp_path):
+    """A kill between the weights' and the card's rename leaves a card naming another sha256:
+    install passes over that best pair to the latest, and refuses when both are torn."""
+    from trainer import install
+
+    run = Run(photo_dir, "torn", tmp_path / "runs", tiny(steps=2), emit=quiet)
+    run.run()
+    latest = run.run_dir / "latest.safetensors"
+    best = run.run_dir / "best.safetensors"
+    best.write_bytes(latest.read_bytes() + b" ")  # new weights, old card
+    models = tmp_path / "models"
+    weights = install.install(run.run_dir, models, "torn", run.cfg["run_id"])
+    card = load_card(weights.with_suffix(".json"))
+    assert card["training"]["source"] == "latest.safetensors"
+    assert card["sha256"] == sha256_of(weights)
+    latest.write_bytes(latest.read_bytes() + b" ")
+    with pytest.raises(TrainError) as info:
+        install.install(run.run_dir, tmp_path / "models2", "torn", run.cfg["run_id"])
+    message = str(info.value)
+    assert "\n" not in message and "do not match their cards" in message
+    assert not (tmp_path / "models2").exists() or not list((tmp_path / "models2").iterdir())
