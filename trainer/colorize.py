@@ -39,12 +39,14 @@ def sample_hints(
     max_hints: int = 40,
     count: int | None = None,
     patch: tuple[int, int] = (1, 5),
+    uniform: bool = False,
 ) -> np.ndarray:
     """Hint channels (float32 H x W x 3: a, b, mask) for one Lab crop.
 
     ``count`` None: no hints with probability ``p_none``, else a geometric number (mean
     1 / ``p_stop``, at most ``max_hints``). Places are drawn with probability growing with the
-    local chroma, so colourful regions get more hints than gray ones.
+    local chroma, so colourful regions get more hints than gray ones; ``uniform``: anywhere
+    alike (hints on gray walls and skies, as a user who clicks everywhere gives them).
     """
     h, w = lab.shape[:2]
     out = np.zeros((h, w, 3), np.float32)
@@ -55,7 +57,7 @@ def sample_hints(
     st = HINT_SAMPLE_STRIDE
     ab = lab[::st, ::st, 1:]
     chroma = np.sqrt((ab**2).sum(-1)).ravel()
-    weight = chroma + 0.25 * chroma.mean() + 1.0
+    weight = np.ones_like(chroma) if uniform else chroma + 0.25 * chroma.mean() + 1.0
     places = rng.choice(len(weight), size=count, p=weight / weight.sum())
     gw = ab.shape[1]
     for place in places:
@@ -73,13 +75,17 @@ class ColorizeSampler:
     """Random (Lab crop, hint channels) batches, reproducible from its RNG state."""
 
     def __init__(self, photos: PhotoSet, crop: int = 192, seed=0,
-                 scale_range: tuple[float, float] = (0.5, 1.0), p_none: float = 0.5):
+                 scale_range: tuple[float, float] = (0.5, 1.0), p_none: float = 0.5,
+                 uniform_share: float = 0.0):
+        """``uniform_share``: the share of hinted crops whose hint places are uniform
+        rather than drawn towards colour (:func:`sample_hints`)."""
         if len(photos) == 0:
             raise ValueError("no colour photos to train on")
         self.photos = photos
         self.crop = crop
         self.scale_range = scale_range
         self.p_none = p_none
+        self.uniform_share = uniform_share
         self.rng = np.random.default_rng(seed)
 
     def batch(self, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -90,7 +96,8 @@ class ColorizeSampler:
         for i in range(n):
             img = self.photos.images[int(self.rng.integers(len(self.photos)))]
             labs[i] = to_lab(random_crop(img, s, self.rng, self.scale_range))
-            hints[i] = sample_hints(labs[i], self.rng, self.p_none)
+            uniform = bool(self.uniform_share) and self.rng.random() < self.uniform_share
+            hints[i] = sample_hints(labs[i], self.rng, self.p_none, uniform=uniform)
         return labs, hints
 
     def state(self) -> dict:

@@ -238,7 +238,8 @@ class Run:
         seed = cfg["seed"] if self.rank == 0 else [cfg["seed"], self.rank]
         if cfg["task"] == "colorize":
             self.sampler = col.ColorizeSampler(
-                self.train_set, cfg["crop"], seed=seed, scale_range=tuple(cfg["scale_range"]))
+                self.train_set, cfg["crop"], seed=seed, scale_range=tuple(cfg["scale_range"]),
+                uniform_share=cfg.get("hint_uniform_share", 0.0))
             self.val_rgb, self.val_lab, self.val_hints = col.fixed_val_set(
                 self.val_set, cfg["val_crop"], cfg["val_per_photo"])
             self.val_images = self.val_rgb

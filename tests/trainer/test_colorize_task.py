@@ -54,6 +54,43 @@ def test_hint_counts_coverage_and_colourful_places():
     assert col.sample_hints(gray, rng, count=0).sum() == 0
 
 
+def red_share_of(hints_list):
+    return np.mean([h[:, :32, 2].sum() / h[..., 2].sum() for h in hints_list])
+
+
+def test_uniform_hint_places_fall_on_gray_as_often_as_on_colour():
+    lab = colourful_lab()
+    rng = np.random.default_rng(0)
+    uniform = [col.sample_hints(lab, rng, count=10, patch=(1, 1), uniform=True)
+               for _ in range(200)]
+    assert 0.4 < red_share_of(uniform) < 0.6
+    drawn = [col.sample_hints(lab, rng, count=10, patch=(1, 1)) for _ in range(200)]
+    assert red_share_of(drawn) > 0.7
+
+
+def test_the_sampler_mixes_uniform_and_colour_drawn_hints():
+    from models.engine import lab_to_rgb
+
+    lab = colourful_lab()
+    rgb = lab_to_rgb(np.ascontiguousarray(lab[..., 0]), np.ascontiguousarray(lab[..., 1:]))
+    photos = PhotoSet(paths=[], images=[rgb])
+
+    def share(uniform_share):
+        sampler = col.ColorizeSampler(photos, crop=64, seed=0, scale_range=(1.0, 1.0),
+                                      p_none=0.0, uniform_share=uniform_share)
+        shares = []
+        for _ in range(60):  # crops may be flipped: tell red from gray by the chroma
+            labs, hints = sampler.batch(4)
+            colourful = np.hypot(labs[..., 1], labs[..., 2]) > 20
+            shares += [(h[..., 2] * c).sum() / h[..., 2].sum()
+                       for h, c in zip(hints, colourful, strict=True)]
+        return np.mean(shares)
+
+    assert share(0.0) > 0.7
+    assert share(1.0) < 0.6
+    assert share(0.0) > share(0.5) > share(1.0)
+
+
 def test_monochrome_photos_are_skipped_and_reported(tmp_path):
     rng = np.random.default_rng(1)
     colour = (rng.integers(0, 256, (40, 40, 3))).astype(np.uint8)
