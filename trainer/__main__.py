@@ -63,6 +63,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int)
     p.add_argument("--model-config", help="JSON object of network settings (new runs only)")
     p.add_argument("--loss-config", help='JSON loss weights, e.g. {"hole": 1, "grad": 0}')
+    p.add_argument("--mask-mix", help='erasing: JSON shares of the hole kinds (new runs), e.g. '
+                                      '{"strokes": 0.4, "blobs": 0.4, "scratches": 0.2}')
     p.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, mps")
     p.add_argument("--amp", action="store_true", default=None,
                    help="mixed precision (bfloat16 on CPUs with AMX/AVX512-BF16, float16 on CUDA)")
@@ -190,8 +192,25 @@ def _scan(args: argparse.Namespace) -> int:
     return 0 if result["ok"] else 2
 
 
+def _parse_json_options(args) -> str | None:
+    """Decode the JSON-valued options in place; the one-line problem, if any."""
+    for option in ("model_config", "loss_config", "mask_mix"):
+        text = getattr(args, option)
+        if not text:
+            continue
+        try:
+            setattr(args, option, json.loads(text))
+        except ValueError as exc:
+            return f"--{option.replace('_', '-')} {text!r} is not valid JSON ({exc})"
+    return None
+
+
 def _main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    problem = _parse_json_options(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     if args.scan:
         return _scan(args)  # before the torch import: a scan takes a second, not five
     if not args.name:
@@ -224,10 +243,11 @@ def _main(argv: list[str] | None = None) -> int:
         "max_side": args.max_side,
         "scale_range": list(args.scale_range) if args.scale_range else None,
     }
-    if args.model_config:
-        config["model"] = json.loads(args.model_config)
-    if args.loss_config:  # merged over the architecture's own loss weights by Run
-        config["loss"] = json.loads(args.loss_config)
+    # the loss weights are merged over the architecture's own by Run
+    for option, key in (("model_config", "model"), ("loss_config", "loss"),
+                        ("mask_mix", "mask_mix")):
+        if getattr(args, option):
+            config[key] = getattr(args, option)
     use_json = args.json or not sys.stdout.isatty()
     try:
         install_dir = None

@@ -191,3 +191,24 @@ def test_models_dir_in_the_bundled_folder_is_refused(photo_dir, tmp_path, capsys
     assert not (tmp_path / "x").exists()  # refused before training
     assert (sorted(bundled.rglob("*")) if bundled.exists() else []) == listing
     assert check_models_dir(tmp_path / "mine") == (tmp_path / "mine").resolve()
+
+
+@pytest.mark.parametrize("text, why", [
+    ('{"strokes": 1', "is not valid JSON"),
+    ('{"ovals": 1}', "unknown hole kind 'ovals'"),
+    ('{"strokes": 0, "blobs": 0}', "at least one above 0"),
+    ('{"strokes": -1, "blobs": 2}', "numbers >= 0"),
+    ("[1, 2]", "expected a JSON object"),
+])
+def test_a_bad_mask_mix_is_one_line(photo_dir, tmp_path, capsys, text, why):
+    assert cli.main(train_argv(photo_dir, tmp_path, "--mask-mix", text)) == 2
+    assert why in one_line_error(capsys)
+    assert not (tmp_path / "x").exists()  # refused before anything was written
+
+
+def test_a_mask_mix_shapes_the_training_holes(photo_dir, tmp_path):
+    run = Run(photo_dir, "m", tmp_path, tiny(steps=0, mask_mix={"scratches": 1.0}), emit=quiet)
+    run._load_data()
+    _, holes = run.sampler.batch(16)
+    cover = (holes > 127).mean((1, 2))
+    assert cover.max() <= 0.08  # scratches only: thin lines, never a blob or a stroke
