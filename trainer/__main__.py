@@ -192,9 +192,14 @@ def _scan(args: argparse.Namespace) -> int:
     return 0 if result["ok"] else 2
 
 
+# JSON-valued options and the run config key each fills (loss weights are merged over the
+# architecture's own by Run)
+JSON_OPTIONS = {"model_config": "model", "loss_config": "loss", "mask_mix": "mask_mix"}
+
+
 def _parse_json_options(args) -> str | None:
     """Decode the JSON-valued options in place; the one-line problem, if any."""
-    for option in ("model_config", "loss_config", "mask_mix"):
+    for option in JSON_OPTIONS:
         text = getattr(args, option)
         if not text:
             continue
@@ -243,9 +248,7 @@ def _main(argv: list[str] | None = None) -> int:
         "max_side": args.max_side,
         "scale_range": list(args.scale_range) if args.scale_range else None,
     }
-    # the loss weights are merged over the architecture's own by Run
-    for option, key in (("model_config", "model"), ("loss_config", "loss"),
-                        ("mask_mix", "mask_mix")):
+    for option, key in JSON_OPTIONS.items():
         if getattr(args, option):
             config[key] = getattr(args, option)
     use_json = args.json or not sys.stdout.isatty()

@@ -96,6 +96,7 @@ class ColorizeSampler:
         for i in range(n):
             img = self.photos.images[int(self.rng.integers(len(self.photos)))]
             labs[i] = to_lab(random_crop(img, s, self.rng, self.scale_range))
+            # no draw at share 0: a run from before the option resumes on the same stream
             uniform = bool(self.uniform_share) and self.rng.random() < self.uniform_share
             hints[i] = sample_hints(labs[i], self.rng, self.p_none, uniform=uniform)
         return labs, hints

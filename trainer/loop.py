@@ -46,7 +46,6 @@ from trainer import architectures as archs
 from trainer import checkpoint as ckpt
 from trainer import colorize as col
 from trainer import install as inst
-from trainer import masks as masklib
 from trainer import preview, validation
 from trainer.base_model import load_base
 from trainer.chroma import drop_monochrome
@@ -54,6 +53,7 @@ from trainer.data import InpaintSampler, PhotoSet, fixed_val_set
 from trainer.device import cpu_supports_bf16, pick_device
 from trainer.errors import TrainError
 from trainer.losses import InpaintLossWeights
+from trainer.masks import mix_problem as mask_mix_problem
 from trainer.scan import DEFAULT_VAL_COUNT, FINE_TUNE_MAX_SIDE, photos_needed, shortage_message
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -114,21 +114,6 @@ RESUMABLE_OVERRIDES = (
     "lr", "batch", "crop", "schedule", "steps", "minutes", "log_seconds", "val_seconds",
     "checkpoint_seconds", "clip_grad", "warmup_steps", "min_lr_ratio", "amp",
 )
-
-
-def check_mask_mix(mix) -> None:
-    """A one-line TrainError unless ``mix`` is None or {kind: share >= 0} with a share > 0."""
-    if mix is None:
-        return
-    kinds = ", ".join(masklib.KINDS)
-    if not isinstance(mix, dict) or not mix:
-        raise TrainError(f"mask mix {mix!r}: expected a JSON object of shares of {kinds}")
-    unknown = sorted(set(mix) - set(masklib.KINDS))
-    if unknown:
-        raise TrainError(f"mask mix: unknown hole kind {unknown[0]!r}; choose from {kinds}")
-    shares = list(mix.values())
-    if not all(isinstance(v, (int, float)) and v >= 0 for v in shares) or not sum(shares) > 0:
-        raise TrainError("mask mix: shares must be numbers >= 0, at least one above 0")
 
 
 class _StoppedEarly(Exception):
@@ -215,7 +200,9 @@ class Run:
                         cfg[key] = value
         if cfg["task"] not in NETS:
             raise TrainError(f"task {cfg['task']!r} is not supported yet")
-        check_mask_mix(cfg.get("mask_mix"))
+        problem = mask_mix_problem(cfg.get("mask_mix"))
+        if problem:
+            raise TrainError(f"mask mix: {problem}")
         # tells this run's installed model from another run's of the same name (older
         # checkpoints have none and get one now)
         cfg.setdefault("run_id", uuid.uuid4().hex)

@@ -164,6 +164,22 @@ def make_mask(
     return _force_range(mask, lo, hi, rng)
 
 
+def mix_problem(mix) -> str | None:
+    """Why ``mix`` is no usable {kind: share} for :func:`random_mask` (None: it is, or absent)."""
+    if mix is None:
+        return None
+    kinds = ", ".join(KINDS)
+    if not isinstance(mix, dict) or not mix:
+        return f"{mix!r}: expected a JSON object of shares of {kinds}"
+    unknown = sorted(set(mix) - set(KINDS))
+    if unknown:
+        return f"unknown hole kind {unknown[0]!r}; choose from {kinds}"
+    shares = list(mix.values())
+    if not all(isinstance(v, (int, float)) and v >= 0 for v in shares) or not sum(shares) > 0:
+        return "shares must be numbers >= 0, at least one above 0"
+    return None
+
+
 def random_mask(
     h: int, w: int, rng: np.random.Generator, mix: dict[str, float] | None = None
 ) -> np.ndarray:

@@ -91,6 +91,13 @@ def test_the_sampler_mixes_uniform_and_colour_drawn_hints():
     assert share(0.0) > share(0.5) > share(1.0)
 
 
+def test_a_colorize_run_mixes_hint_places_by_default(photo_dir, tmp_path):
+    run = Run(photo_dir, "u", tmp_path, dict(TINY, steps=0), emit=lambda _obj: None)
+    run._load_data()
+    assert run.cfg["hint_uniform_share"] == 0.5
+    assert run.sampler.uniform_share == 0.5
+
+
 def test_monochrome_photos_are_skipped_and_reported(tmp_path):
     rng = np.random.default_rng(1)
     colour = (rng.integers(0, 256, (40, 40, 3))).astype(np.uint8)
