@@ -3,7 +3,7 @@
     .venv/bin/python bench/finetune_gain.py [--minutes 10] [--threads 2]
         [--tasks inpaint,colorize] [--domain-glob PATTERN] [--no-fsr]
         [--inpaint-base W.safetensors] [--colorize-base W.safetensors]
-        [--control-photos DIR] [--tag TAG] [--trainer-args "..."]
+        [--control-photos DIR] [--concurrent] [--tag TAG] [--trainer-args "..."]
 
 The domain is one consistent kind of photo, by default the 48 monument photos
 ../shared/photos/train/gcompris_explore_monuments_*.jpg. They are split deterministically:
@@ -31,7 +31,9 @@ flattered and the gain understated. The fair setup trains bases on the other pho
 --inpaint-base / --colorize-base. --control-photos DIR (e.g. ../shared/photos/train; the
 domain's photos are left out) also fine-tunes each base for the same budget on those general
 photos: the "control" column is what the extra training alone buys, so that "after" minus
-"control" is what the user's own photos bring.
+"control" is what the user's own photos bring. --concurrent runs all the fine-tunes at once
+(each with --threads; with --threads 1 on 2 cores, the domain run and its control take the
+wall time of one).
 
 Prints a table and writes bench/out/finetune_gain[-TAG].json and finetune_sheet[-TAG].png
 (3 held-out photos per task: input / before / after / truth; inpaint with the object mask,
@@ -50,6 +52,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -101,6 +104,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="also fine-tune each base for the same budget on this folder's photos "
                         "(the domain's are left out) and measure that too: what more training "
                         "alone buys, as opposed to training on the domain")
+    p.add_argument("--concurrent", action="store_true",
+                   help="run the fine-tunes (tasks, control runs) at the same time, each with "
+                        "--threads")
     p.add_argument("--tag", default="", help="suffix of the output files (finetune_gain-TAG.json)")
     p.add_argument("--trainer-args", default="",
                    help='more trainer options, e.g. "--crop 128 --scale-range 0.8 1"')
@@ -180,10 +186,11 @@ def check_base(path: str, task: str) -> Path:
 # ------------------------------------------------------------------------------- fine-tuning
 
 class Progress:
-    """One line of progress: redrawn in place on a terminal, else every 30 s."""
+    """One line of progress: redrawn in place on a terminal, else (or when several runs share
+    the terminal) every 30 s."""
 
-    def __init__(self) -> None:
-        self.tty = sys.stdout.isatty()
+    def __init__(self, redraw: bool = True) -> None:
+        self.tty = redraw and sys.stdout.isatty()
         self.width = 0
         self.last = 0.0
 
@@ -215,7 +222,7 @@ def fine_tune(task: str, base: Path, photos: Path, runs: Path, args,
     if args.lr:
         cmd += ["--lr", f"{args.lr:g}"]
     cmd += shlex.split(args.trainer_args)
-    progress = Progress()
+    progress = Progress(redraw=not args.concurrent)
     progress.line(f"\nfine-tuning {task} ({name}) from {base} on {photos} for "
                   f"{args.minutes:g} min, {args.threads} thread(s)")
     done: dict = {}
@@ -240,7 +247,7 @@ def fine_tune(task: str, base: Path, photos: Path, runs: Path, args,
                 done = obj
             elif event is None and "loss" in obj:
                 eta = obj.get("eta_s")
-                progress.show(f"  {task}: step {obj['step']}  loss {obj['loss']:.4f}  "
+                progress.show(f"  {name}: step {obj['step']}  loss {obj['loss']:.4f}  "
                               f"{obj['img_per_s']:.1f} img/s"
                               + (f"  {eta / 60:.1f} min left" if eta is not None else ""))
     if proc.returncode != 0 or not done:
@@ -430,13 +437,20 @@ def main(argv: list[str] | None = None) -> int:
 def _measure(args, train: list[Path], held: list[Path], bases: dict[str, Path],
              work: Path) -> int:
     link_photos(train, work / "photos")
-    runs = {task: fine_tune(task, bases[task], work / "photos", work / "runs", args)
-            for task in args.tasks}
-    controls = {}
+    jobs = {("run", task): (work / "photos", f"bench-{task}") for task in args.tasks}
     if args.control_photos:
         link_photos(control_photos(args.control_photos, train + held), work / "control")
-        controls = {task: fine_tune(task, bases[task], work / "control", work / "runs", args,
-                                    name=f"control-{task}") for task in args.tasks}
+        jobs.update({("control", task): (work / "control", f"control-{task}")
+                     for task in args.tasks})
+
+    def job(key):
+        photos, name = jobs[key]
+        return fine_tune(key[1], bases[key[1]], photos, work / "runs", args, name=name)
+
+    with ThreadPoolExecutor(max_workers=len(jobs) if args.concurrent else 1) as pool:
+        done = dict(zip(jobs, pool.map(job, jobs), strict=True))
+    runs = {task: run for (kind, task), run in done.items() if kind == "run"}
+    controls = {task: run for (kind, task), run in done.items() if kind == "control"}
     pairs = {}
     for task in args.tasks:
         base_card = json.loads(card_path_for(bases[task]).read_text())
