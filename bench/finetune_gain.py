@@ -263,6 +263,27 @@ def fine_tune(task: str, base: Path, photos: Path, runs: Path, args,
             "wall_seconds": round(time.monotonic() - start, 1)}
 
 
+def fine_tune_all(args, train: list[Path], held: list[Path], bases: dict[str, Path],
+                  work: Path) -> tuple[dict, dict]:
+    """({task: run}, {task: control run}): every fine-tune of the bench, one after the other
+    or (--concurrent) all at once."""
+    link_photos(train, work / "photos")
+    jobs = {("run", task): (work / "photos", f"bench-{task}") for task in args.tasks}
+    if args.control_photos:
+        link_photos(control_photos(args.control_photos, train + held), work / "control")
+        jobs.update({("control", task): (work / "control", f"control-{task}")
+                     for task in args.tasks})
+
+    def job(key):
+        photos, name = jobs[key]
+        return fine_tune(key[1], bases[key[1]], photos, work / "runs", args, name=name)
+
+    with ThreadPoolExecutor(max_workers=len(jobs) if args.concurrent else 1) as pool:
+        done = dict(zip(jobs, pool.map(job, jobs), strict=True))
+    return ({task: run for (kind, task), run in done.items() if kind == "run"},
+            {task: run for (kind, task), run in done.items() if kind == "control"})
+
+
 def register(pairs: dict[str, tuple[Path, dict]], folder: Path) -> None:
     """Copy each weights file + card into `folder` under its engine name, and let the app's
     discovery register them (and nothing else: the bundled and user models are dropped)."""
@@ -436,21 +457,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _measure(args, train: list[Path], held: list[Path], bases: dict[str, Path],
              work: Path) -> int:
-    link_photos(train, work / "photos")
-    jobs = {("run", task): (work / "photos", f"bench-{task}") for task in args.tasks}
-    if args.control_photos:
-        link_photos(control_photos(args.control_photos, train + held), work / "control")
-        jobs.update({("control", task): (work / "control", f"control-{task}")
-                     for task in args.tasks})
-
-    def job(key):
-        photos, name = jobs[key]
-        return fine_tune(key[1], bases[key[1]], photos, work / "runs", args, name=name)
-
-    with ThreadPoolExecutor(max_workers=len(jobs) if args.concurrent else 1) as pool:
-        done = dict(zip(jobs, pool.map(job, jobs), strict=True))
-    runs = {task: run for (kind, task), run in done.items() if kind == "run"}
-    controls = {task: run for (kind, task), run in done.items() if kind == "control"}
+    runs, controls = fine_tune_all(args, train, held, bases, work)
     pairs = {}
     for task in args.tasks:
         base_card = json.loads(card_path_for(bases[task]).read_text())
