@@ -104,6 +104,8 @@ register_architecture(Architecture("context_encoder", INPAINT, "Context Encoder"
                                    "models.nets.context_encoder:build_inpainter"))
 register_architecture(Architecture("pix2pix", COLORIZE, "Pix2Pix U-Net",
                                    "models.nets.pix2pix:build_colorizer"))
+register_architecture(Architecture("mat", INPAINT, "MAT (mask-aware transformer)",
+                                   "models.nets.mat:build"))
 
 
 def _architecture(card: dict, source: Path) -> Architecture:

@@ -11,6 +11,7 @@ its reconstruction loss and the default weight of an adversarial term. The loop
 ``ffc_unet``         inpaint   the default: L1 + gradient + SSIM (:mod:`trainer.losses`)
 ``partial_conv``     inpaint   Liu et al. 2018: hole L1 x 6 + valid L1 x 1 + TV x 0.1
 ``context_encoder``  inpaint   Pathak et al. 2016: hole L2 x 0.999 + adversarial x 0.001
+``mat``              inpaint   Li et al. 2022 (mask-aware transformer): the default's loss
 ``hint_colorizer``   colorize  the default: L1 + chroma magnitude (:mod:`trainer.colorize`)
 ``pix2pix``          colorize  Isola et al. 2017: L1 x 100 + GAN x 1, on ab / 100
 ===================  ========  ============================================================
@@ -40,7 +41,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from models.nets import colorize_net, context_encoder, inpaint_net, partial_conv, pix2pix
+from models.nets import colorize_net, context_encoder, inpaint_net, mat, partial_conv, pix2pix
 from models.nets.seed_losses import (
     context_encoder_loss,
     discriminator_loss,
@@ -164,6 +165,11 @@ _add(Arch(pix2pix.ARCHITECTURE, "colorize", pix2pix.build_colorizer,
            "max_width": 128, "disc_base": 32, "disc_max_width": 256, "ab_range": 110.0},
           {"l1": 100.0}, _pix2pix_loss, run_defaults={"lr": 2e-4}, adversarial=1.0,
           card={"working_size": COLORIZE_WORKING_SIZE, "uses_hints": False}))
+
+# 8 mask-aware transformer blocks of 128-wide tokens at 1/8 resolution: 1.6 M parameters.
+# No VGG or GAN term offline: it trains with the default net's loss (L1 + gradient + SSIM).
+_add(Arch(mat.ARCHITECTURE, "inpaint", mat.build, mat.CONFIG,
+          asdict(InpaintLossWeights()), inpaint_loss, InpaintLossWeights))
 
 DEFAULT_ARCH = {"inpaint": inpaint_net.ARCHITECTURE, "colorize": colorize_net.ARCHITECTURE}
 TASK_ARCHITECTURES: dict[str, set[str]] = {
