@@ -14,12 +14,19 @@ Conventions (design.md): images are uint8 H x W x 3 RGB, masks uint8 H x W with 
 `Inpainter.inpaint` keeps every pixel where the mask is 0 bit-identical, through the single
 `models.compositing.composite` step. An empty mask raises `NothingToDo` (the caller has the
 image already, and can tell the user "nothing to erase" instead of showing a copy as a
-result). A cancelled job raises `Cancelled`. Bad input raises `ValueError` with a one-line
+result). A mask that leaves (almost) nothing of the photo to fill from raises `NoContext` (a
+ValueError). A cancelled job raises `Cancelled`. Bad input raises `ValueError` with a one-line
 message that can be shown to the user as it is.
+
+Every model call is bounded, so progress moves and cancel is honoured between calls: mask
+regions close together share one crop (`hd.group_regions`), and an input larger than one call
+handles (the whole photo of the "original" strategy, a huge region of an engine that works at
+any size) is filled tile by tile (`Inpainter._fill_tiled`).
 """
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +52,41 @@ class Cancelled(Exception):
 
 class NothingToDo(Exception):
     """The request has nothing to change (an empty mask). The message says so."""
+
+
+class NoContext(ValueError):
+    """The mask leaves too few known pixels to fill the hole from (see MIN_KNOWN_FRACTION)."""
+
+
+# A fill continues the picture from the pixels around the hole. With fewer than 1% of the photo
+# left unmasked there is nothing to continue: the learned nets return a black or gray field and
+# the classical ones smear a handful of pixels over the frame, so the "result" would be a
+# made-up picture reported as success. 1% of a 12 MP photo is still 120,000 pixels (a margin
+# a few pixels wide around the frame), enough for any real erase, while "Mask everything"
+# (or a nearly full mask) is refused with a message instead.
+MIN_KNOWN_FRACTION = 0.01
+
+
+def check_known_pixels(mask: np.ndarray, threshold: int = 127) -> None:
+    """Raise NoContext if fewer than MIN_KNOWN_FRACTION of the pixels are outside the hole.
+
+    The hole is `mask > threshold` (as `Inpainter.inpaint` reads it); the GUI calls this
+    before it starts a job, so the refusal comes at once.
+    """
+    total = mask.size
+    known = total - int(np.count_nonzero(mask > threshold))
+    if known < MIN_KNOWN_FRACTION * total:
+        share = 100.0 * known / total if total else 0.0
+        raise NoContext(f"the mask covers {'all' if known == 0 else f'{100 - share:.1f}%'} of "
+                        f"the image: at least {MIN_KNOWN_FRACTION:.0%} must stay unmasked to "
+                        f"fill the hole from")
+
+
+def hole_threshold(mask: np.ndarray, bbox=None) -> int:
+    """A model needs a binary hole: > 127 is the hole. A faint mask (no pixel above 127)
+    still means "change these pixels a little", so then every non-zero pixel is a hole."""
+    x0, y0, x1, y1 = bbox or (0, 0, mask.shape[1], mask.shape[0])
+    return 127 if np.any(mask[y0:y1, x0:x1] > 127) else 0
 
 
 class UnknownModel(KeyError):
@@ -127,6 +169,11 @@ class Inpainter:
     `pad_multiple` and a binary hole mask (0/255, the same size), and returns the filled
     RGB uint8 image of that size. It only needs to be good inside the hole: everything else
     is taken from the input by the compositing step.
+
+    One `_predict` call never gets more than `tile_size` pixels on its long side (default:
+    the working size, else DEFAULT_TILE_SIZE): a larger input is filled tile by tile, so that
+    cancel is honoured and progress reported between calls. Set `tile_size` (and
+    `tile_margin`, the context around each tile) for an engine whose calls are slow.
     """
 
     name: str = ""
@@ -135,6 +182,8 @@ class Inpainter:
     working_size: int | None = None  # long side the model works at best; None = any size
     pad_multiple: int = 1
     uses_device: bool = False  # True for torch engines (they get a resolved device)
+    tile_size: int | None = None  # long side of one call at most; None = working size or 1024
+    tile_margin: int | None = None  # context pixels around a tile's core; None = side // 8
 
     def __init__(self, device: str = "cpu") -> None:
         self.device = device
@@ -145,8 +194,9 @@ class Inpainter:
                 progress: ProgressFn | None = None) -> np.ndarray:
         """Fill the masked pixels of `image`; returns a new image, the input is not changed.
 
-        Raises ValueError for bad input, NothingToDo for an empty mask, Cancelled when
-        `cancel` is set (checked between crops).
+        Raises ValueError for bad input, NothingToDo for an empty mask, NoContext for a mask
+        that leaves too little of the image to fill from, Cancelled when `cancel` is set
+        (checked between model calls: crops and tiles).
         """
         options = options or InpaintOptions()
         cancel = cancel or CancelToken()
@@ -156,29 +206,33 @@ class Inpainter:
         bbox = hd.mask_bbox(mask)
         if bbox is None:
             raise NothingToDo("mask is empty: nothing to erase")
-        # A model needs a binary hole: > 127 is the hole. A faint mask (no pixel above 127)
-        # still means "change these pixels a little", so then every non-zero pixel is a hole.
         x0, y0, x1, y1 = bbox
-        threshold = 127 if np.any(mask[y0:y1, x0:x1] > 127) else 0
+        threshold = hole_threshold(mask, bbox)
+        check_known_pixels(mask, threshold)
         cancel.check()
+        progress(0.0, f"{self._title}: inpainting")
         if options.hd_strategy == hd.CROP:
             canvas, box = self._inpaint_crops(image, mask, threshold, bbox, options, cancel,
                                               progress)
         else:
             hole = _binary(mask, threshold)
-            progress(0.0, f"{self.label or self.name}: inpainting")
             h, w = image.shape[:2]
             if options.hd_strategy == hd.RESIZE:
                 sw, sh = hd.fit_size(w, h, options.resize_limit)
             else:
                 sw, sh = w, h
             small = hd.resize_image(image, sw, sh)
-            pred = self._run_model(small, hd.resize_hole(hole, sw, sh), fit_working_size=False)
+            pred = self._run_model(small, hd.resize_hole(hole, sw, sh), fit_working_size=False,
+                                   cancel=cancel, progress=progress)
             cancel.check()
             canvas, box = hd.resize_image(pred, w, h)[y0:y1, x0:x1], bbox
         result = composite(image, mask, canvas, box)
         progress(1.0, "done")
         return result
+
+    @property
+    def _title(self) -> str:
+        return self.label or self.name
 
     # Steps ------------------------------------------------------------------------------
     @staticmethod
@@ -196,48 +250,156 @@ class Inpainter:
         return mask
 
     def _inpaint_crops(self, image, mask, threshold, bbox, options, cancel, progress):
-        """Crop strategy: returns the prediction over the mask's bbox, and that bbox."""
+        """Crop strategy: returns the prediction over the mask's bbox, and that bbox.
+
+        Regions close together share a crop (`hd.group_regions`): a mask of hundreds of dots
+        takes a few model calls, not one per dot. Every region's crop holds its own context
+        margin, and its pixels are pasted from its group's crop only.
+        """
         h, w = image.shape[:2]
         regions = hd.find_regions(mask)
         x0, y0, x1, y1 = bbox
         canvas = image[y0:y1, x0:x1].copy()
-        n = len(regions.regions)
-        for i, region in enumerate(regions.regions):
+        groups = hd.group_regions(regions.regions, options.crop_margin,
+                                  self.working_size or DEFAULT_TILE_SIZE, w, h)
+        n = len(groups)
+        for i, (group, (cx0, cy0, cx1, cy1)) in enumerate(groups):
             cancel.check()
-            progress(i / n, f"{self.label or self.name}: region {i + 1} of {n}")
-            cx0, cy0, cx1, cy1 = hd.grow_box(region.box, options.crop_margin, w, h)
+            progress(i / n, f"{self._title}: crop {i + 1} of {n}")
             pred = self._run_model(image[cy0:cy1, cx0:cx1],
                                    _binary(mask[cy0:cy1, cx0:cx1], threshold),
-                                   fit_working_size=True)
-            # Paste this region's pixels only (a neighbouring region inside the margin was
+                                   fit_working_size=True, cancel=cancel,
+                                   progress=_sub_progress(progress, i / n, (i + 1) / n))
+            # Paste this group's pixels only (a neighbouring region inside the margin was
             # a hole here too, and gets its own crop with its own context).
             px0, py0, px1, py1 = max(cx0, x0), max(cy0, y0), min(cx1, x1), min(cy1, y1)
-            sel = regions.pixels(region, (px0, py0, px1, py1), mask)
+            sel = regions.pixels(group, (px0, py0, px1, py1), mask)
             target = canvas[py0 - y0:py1 - y0, px0 - x0:px1 - x0]
             target[sel] = pred[py0 - cy0:py1 - cy0, px0 - cx0:px1 - cx0][sel]
         cancel.check()
         return canvas, bbox
 
-    def _run_model(self, image: np.ndarray, hole: np.ndarray,
-                   fit_working_size: bool) -> np.ndarray:
-        """Resize to the working size (crop strategy), pad, predict, unpad, resize back."""
+    def _run_model(self, image: np.ndarray, hole: np.ndarray, fit_working_size: bool,
+                   cancel: CancelToken | None = None,
+                   progress: ProgressFn | None = None) -> np.ndarray:
+        """Resize to the working size (crop strategy), predict (tile by tile if larger than
+        one call takes), resize back."""
         h, w = image.shape[:2]
         sw, sh = w, h
         if fit_working_size and self.working_size:
             sw, sh = hd.fit_size(w, h, self.working_size)
         small, small_hole = hd.resize_image(image, sw, sh), hd.resize_hole(hole, sw, sh)
-        padded = hd.pad_to_multiple(np.ascontiguousarray(small), self.pad_multiple)
-        padded_hole = hd.pad_to_multiple(np.ascontiguousarray(small_hole), self.pad_multiple)
+        side = self._tile_side()
+        if max(sw, sh) > side:
+            pred = self._fill_tiled(small, small_hole, side, cancel or CancelToken(),
+                                    progress or _no_progress)
+        else:
+            pred = self._predict_padded(small, small_hole)
+        return hd.resize_image(np.ascontiguousarray(pred), w, h)
+
+    def _predict_padded(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        """Pad to the model's multiple, predict, check the answer, unpad."""
+        h, w = image.shape[:2]
+        padded = hd.pad_to_multiple(np.ascontiguousarray(image), self.pad_multiple)
+        padded_hole = hd.pad_to_multiple(np.ascontiguousarray(hole), self.pad_multiple)
         pred = self._predict(padded, padded_hole)
         if not isinstance(pred, np.ndarray) or pred.shape != padded.shape \
                 or pred.dtype != np.uint8:
             raise RuntimeError(f"{self.name}: _predict returned {getattr(pred, 'shape', None)} "
                                f"{getattr(pred, 'dtype', None)}, expected {padded.shape} uint8")
-        pred = hd.unpad(pred, sh, sw)
-        return hd.resize_image(np.ascontiguousarray(pred), w, h)
+        return hd.unpad(pred, h, w)
+
+    def _tile_side(self) -> int:
+        return self.tile_size or self.working_size or DEFAULT_TILE_SIZE
+
+    def _fill_tiled(self, image: np.ndarray, hole: np.ndarray, side: int,
+                    cancel: CancelToken, progress: ProgressFn) -> np.ndarray:
+        """Fill `hole` in calls of at most side x side pixels; returns the filled image.
+
+        First the whole input, shrunk to fit one call, is filled: a coarse guide. Then the
+        hole's bounding box is cut into cores of `side - 2 * margin`; each core with hole
+        pixels is filled at full resolution from a window grown by `margin`, in which every
+        pixel outside the core is known: a real pixel, a core filled before, or the coarse
+        guide where nothing is filled yet. Only the core is kept. Cores go in order of real
+        context (the most known pixels in the window first, so the fill grows inwards from
+        the hole's rim), and each continues the pixels of the cores filled before it: no
+        seams, and a core deep inside a large hole still has context on every side. Cancel
+        is checked between calls; progress is reported for each.
+        """
+        h, w = image.shape[:2]
+        margin = self.tile_margin if self.tile_margin is not None else side // 8
+        margin = max(0, min(margin, (side - 1) // 2))
+        core = side - 2 * margin
+        result = image.copy()
+        todo = hole > 0
+        bbox = hd.mask_bbox(hole)
+        if bbox is None:
+            return result
+        cores = [c for c in hd.tile_cores(bbox, core) if todo[c[1]:c[3], c[0]:c[2]].any()]
+        n = len(cores) + 1
+        progress(0.0, f"{self._title}: coarse fill")
+        sw, sh = hd.fit_size(w, h, side)
+        guide = self._predict_padded(hd.resize_image(image, sw, sh),
+                                     hd.resize_hole(hole, sw, sh))
+        guide = hd.resize_image(np.ascontiguousarray(guide), w, h)
+        # Known pixels, the fills so far and the coarse guide: the context of later tiles.
+        work = image.copy()
+        work[todo] = guide[todo]
+        windows = [hd.grow_box(c, margin, w, h) for c in cores]
+        known = cv2.integral((~todo).view(np.uint8))
+        counts = [int(known[y1, x1] - known[y0, x1] - known[y1, x0] + known[y0, x0])
+                  for x0, y0, x1, y1 in windows]
+        grid = {((c[0] - bbox[0]) // core, (c[1] - bbox[1]) // core): i
+                for i, c in enumerate(cores)}
+        reach = -(-margin // core) if core else 0  # cores whose windows reach a neighbour
+        heap = [(-counts[i] / hd._area(windows[i]), i) for i in range(len(cores))]
+        heapq.heapify(heap)
+        done = [False] * len(cores)
+        for k in range(1, n):
+            cancel.check()
+            progress(k / n, f"{self._title}: tile {k} of {n - 1}")
+            while True:
+                key, i = heapq.heappop(heap)
+                if not done[i] and key == -counts[i] / hd._area(windows[i]):
+                    break
+            done[i] = True
+            wx0, wy0, wx1, wy1 = windows[i]
+            cx0, cy0, cx1, cy1 = cores[i]
+            tile_hole = np.zeros((wy1 - wy0, wx1 - wx0), np.uint8)
+            tile_hole[cy0 - wy0:cy1 - wy0, cx0 - wx0:cx1 - wx0][todo[cy0:cy1, cx0:cx1]] = 255
+            pred = self._predict_padded(work[wy0:wy1, wx0:wx1], tile_hole)
+            pred = pred[cy0 - wy0:cy1 - wy0, cx0 - wx0:cx1 - wx0]
+            new = todo[cy0:cy1, cx0:cx1].copy()
+            work[cy0:cy1, cx0:cx1][new] = pred[new]
+            result[cy0:cy1, cx0:cx1] = pred
+            todo[cy0:cy1, cx0:cx1] = False
+            gx, gy = (cx0 - bbox[0]) // core, (cy0 - bbox[1]) // core
+            for dy in range(-reach, reach + 1):
+                for dx in range(-reach, reach + 1):
+                    j = grid.get((gx + dx, gy + dy))
+                    if j is None or done[j]:
+                        continue
+                    jx0, jy0, jx1, jy1 = windows[j]
+                    ix0, iy0, ix1, iy1 = max(jx0, cx0), max(jy0, cy0), min(jx1, cx1), \
+                        min(jy1, cy1)
+                    if ix0 < ix1 and iy0 < iy1:
+                        gained = int(np.count_nonzero(new[iy0 - cy0:iy1 - cy0,
+                                                          ix0 - cx0:ix1 - cx0]))
+                        if gained:
+                            counts[j] += gained
+                            heapq.heappush(heap, (-counts[j] / hd._area(windows[j]), j))
+        return result
 
     def _predict(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+
+DEFAULT_TILE_SIZE = 1024  # long side of one call of an engine that works at any size
+
+
+def _sub_progress(progress: ProgressFn, start: float, stop: float) -> ProgressFn:
+    """`progress` for a step that covers [start, stop] of the whole job."""
+    return lambda f, message: progress(start + (stop - start) * f, message)
 
 
 def _binary(mask: np.ndarray, threshold: int) -> np.ndarray:

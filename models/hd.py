@@ -188,3 +188,61 @@ def resize_hole(hole: np.ndarray, width: int, height: int) -> np.ndarray:
         small = cv2.resize(hole, (width, height), interpolation=cv2.INTER_AREA)
         return np.where(small > 0, 255, 0).astype(np.uint8)
     return cv2.resize(hole, (width, height), interpolation=cv2.INTER_NEAREST)
+
+
+# --------------------------------------------------------------------------------------------
+# Shared crops for many small regions (a mask of scattered dots)
+
+# What one model call costs beyond its pixels, as an area in pixels: resizing, padding, the
+# framework's per-call overhead. Two regions share a crop when the shared crop costs less than
+# two crops (area + this each), so dots close together go in one call and two dots far apart
+# do not drag the empty photo between them through the model.
+CALL_COST_PIXELS = 256 * 256
+
+
+def _area(box: Box) -> int:
+    return (box[2] - box[0]) * (box[3] - box[1])
+
+
+def group_regions(regions: list[Region], margin: int, max_side: int, width: int,
+                  height: int, call_cost: int = CALL_COST_PIXELS) -> list[tuple[Region, Box]]:
+    """Regions packed greedily into shared crops: a list of (group, crop box).
+
+    Each region's own crop (its box grown by `margin`, clipped) lies inside the crop of its
+    group, so every region keeps all of its context. A region joins the group whose crop grows
+    least, if the joint crop stays within `max_side` on its long side and costs less than a
+    crop of its own (`call_cost` per call plus the area); otherwise it starts a group. A region
+    whose own crop is larger than `max_side` stays alone (it is resized as before). The group
+    is a Region whose box is the union of its regions' boxes and whose labels are all theirs.
+    """
+    groups: list[tuple[Region, Box]] = []
+    for reg in sorted(regions, key=lambda r: (r.box[1], r.box[0])):
+        own = grow_box(reg.box, margin, width, height)
+        best, best_extra = None, _area(own) + call_cost
+        if max(own[2] - own[0], own[3] - own[1]) <= max_side:
+            for i, (_, crop) in enumerate(groups):
+                joint = union_box(crop, own)
+                if max(joint[2] - joint[0], joint[3] - joint[1]) > max_side:
+                    continue
+                extra = _area(joint) - _area(crop)
+                if extra < best_extra:
+                    best, best_extra = i, extra
+        if best is None:
+            groups.append((Region(reg.box, list(reg.labels)), own))
+        else:
+            group, crop = groups[best]
+            group.box = union_box(group.box, reg.box)
+            group.labels.extend(reg.labels)
+            groups[best] = (group, union_box(crop, own))
+    return groups
+
+
+# --------------------------------------------------------------------------------------------
+# Tiles for a fill that is too large for one model call
+
+
+def tile_cores(box: Box, core: int) -> list[Box]:
+    """`box` cut into a grid of core x core tiles (the last row and column smaller)."""
+    x0, y0, x1, y1 = box
+    return [(x, y, min(x + core, x1), min(y + core, y1))
+            for y in range(y0, y1, core) for x in range(x0, x1, core)]

@@ -107,10 +107,19 @@ def test_resize_round_trip_and_hole_cover():
 
 def test_crop_strategy_calls_the_model_once_per_region():
     image = np.full((48, 64, 3), 120, np.uint8)
-    engine = FakeInpainter()
+    engine = FakeInpainter(working_size=16)  # no two crops fit in one 16 px call
     out = engine.inpaint(image, two_regions(), InpaintOptions(crop_margin=3))
     assert len(engine.calls) == 2
     assert engine.calls == [(16, 16), (16, 16)]  # 14x11 and 16x15 crops, padded to 8
+    assert (out[two_regions() > 0] == (10, 200, 30)).all()
+    assert (out[two_regions() == 0] == 120).all()
+
+
+def test_nearby_regions_share_a_crop():
+    image = np.full((48, 64, 3), 120, np.uint8)
+    engine = FakeInpainter()
+    out = engine.inpaint(image, two_regions(), InpaintOptions(crop_margin=3))
+    assert engine.calls == [(48, 64)]  # one crop holding both regions and their margins
     assert (out[two_regions() > 0] == (10, 200, 30)).all()
     assert (out[two_regions() == 0] == 120).all()
 
@@ -144,7 +153,7 @@ def test_cancel_stops_between_crops():
         mask[20:24, x:x + 3] = 255  # four regions, further apart than hd.MERGE_DISTANCE
     assert len(hd.find_regions(mask).regions) == 4
     token = CancelToken()
-    engine = FakeInpainter(cancel_after=2, token=token)
+    engine = FakeInpainter(working_size=16, cancel_after=2, token=token)
     with pytest.raises(Cancelled):
         engine.inpaint(np.zeros((48, 128, 3), np.uint8), mask, InpaintOptions(crop_margin=2),
                        cancel=token)
@@ -159,12 +168,12 @@ def test_cancel_stops_between_crops():
 
 def test_progress_is_reported():
     seen = []
-    FakeInpainter().inpaint(np.zeros((48, 64, 3), np.uint8), two_regions(),
-                            InpaintOptions(crop_margin=2),
+    FakeInpainter(working_size=16).inpaint(np.zeros((48, 64, 3), np.uint8), two_regions(),
+                                           InpaintOptions(crop_margin=2),
                             progress=lambda f, msg: seen.append((f, msg)))
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
-    assert any("region 2 of 2" in msg for _, msg in seen)
+    assert any("crop 2 of 2" in msg for _, msg in seen)
 
 
 def test_bad_prediction_is_reported():
@@ -174,3 +183,49 @@ def test_bad_prediction_is_reported():
 
     with pytest.raises(RuntimeError, match="_predict returned"):
         Broken().inpaint(np.zeros((48, 64, 3), np.uint8), two_regions())
+
+
+def scattered_dots(h, w, count, seed=0):
+    rng = np.random.default_rng(seed)
+    mask = np.zeros((h, w), np.uint8)
+    ys, xs = rng.integers(4, h - 4, count), rng.integers(4, w - 4, count)
+    for y, x in zip(ys, xs):
+        mask[y - 2:y + 3, x - 2:x + 3] = 255
+    return mask
+
+
+def test_group_regions_keep_each_region_s_margin_inside_its_crop():
+    h, w, margin = 1500, 2000, 64
+    regions = hd.find_regions(scattered_dots(h, w, 150, seed=1)).regions
+    groups = hd.group_regions(regions, margin, 512, w, h)
+    assert len(groups) < len(regions) / 4
+    labels = sorted(label for group, _ in groups for label in group.labels)
+    assert labels == sorted(label for reg in regions for label in reg.labels)
+    for group, crop in groups:
+        assert crop[2] - crop[0] <= 512 and crop[3] - crop[1] <= 512
+        for reg in regions:
+            if set(reg.labels) <= set(group.labels):
+                gx0, gy0, gx1, gy1 = hd.grow_box(reg.box, margin, w, h)
+                assert crop[0] <= gx0 and crop[1] <= gy0 and gx1 <= crop[2] and gy1 <= crop[3]
+    # Two dots far apart do not drag the photo between them through one call.
+    far = [hd.Region((10, 10, 15, 15), [1]), hd.Region((1500, 1400, 1505, 1405), [2])]
+    assert len(hd.group_regions(far, margin, 4096, w, h)) == 2
+    # A region larger than the limit stays alone (it is resized, as before).
+    big = [hd.Region((0, 0, 900, 900), [1]), hd.Region((950, 0, 960, 10), [2])]
+    assert len(hd.group_regions(big, margin, 512, w, h)) == 2
+
+
+def test_hundreds_of_dots_take_few_model_calls():
+    h, w = 3000, 4000  # 12 MP
+    mask = scattered_dots(h, w, 400)
+    regions = hd.find_regions(mask).regions
+    assert len(regions) > 350
+    rng = np.random.default_rng(2)
+    image = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    engine = FakeInpainter(working_size=1024)
+    out = engine.inpaint(image, mask)
+    assert len(engine.calls) <= len(regions) // 10
+    assert all(max(shape) <= 1024 for shape in engine.calls)
+    keep = mask == 0
+    assert np.array_equal(out[keep], image[keep])  # bit-identical outside the mask
+    assert (out[~keep] == (10, 200, 30)).all()  # every dot filled
