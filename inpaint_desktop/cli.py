@@ -18,7 +18,9 @@ Each problem with one input is ONE line on stderr that names the file and the re
 the exit status is 2 if any item failed (0 when all were written). Decisions:
 
 - An empty mask is a failed item ("nothing to erase", no output written, status 2): a batch
-  that expects an erased photo should not silently get a copy of the original.
+  that expects an erased photo should not silently get a copy of the original. So is a mask
+  that leaves under 1% of the image unmasked (`models.engine.MIN_KNOWN_FRACTION`): there is
+  nothing to fill from, and the "result" would be a black or smeared frame.
 - In folder mode an image without a hints file is colorized without hints (hints are
   optional); an image without a mask is a failed item (a mask is required).
 - An already-colour photo given to colorize is colorized from its luminance, with a note on
@@ -448,7 +450,7 @@ def _run_items(command: str, items: list[Item], process) -> int:
 
 
 def run_erase(args) -> int:
-    from models.engine import Cancelled, InpaintOptions, NothingToDo
+    from models.engine import Cancelled, InpaintOptions, NoContext, NothingToDo
 
     options = {"hd_strategy": args.hd_strategy}
     if args.margin is not None:
@@ -473,6 +475,8 @@ def run_erase(args) -> int:
             result = engine.inpaint(loaded.pixels, mask, options)
         except NothingToDo:
             raise ItemError(f"{item.aux.name}: the mask is empty: nothing to erase") from None
+        except NoContext as e:  # a mask over (nearly) everything: nothing to fill from
+            raise ItemError(f"{item.aux.name}: {e}") from None
         except (ValueError, Cancelled, RuntimeError) as e:
             raise ItemError(f"{item.image.name}: {e}") from None
         _save("erase", result, item, loaded, started)

@@ -184,6 +184,7 @@ class Inpainter:
     uses_device: bool = False  # True for torch engines (they get a resolved device)
     tile_size: int | None = None  # long side of one call at most; None = working size or 1024
     tile_margin: int | None = None  # context pixels around a tile's core; None = side // 8
+    tile_guide: bool = True  # unfilled hole pixels around a tile's core: coarse fill or hole
 
     def __init__(self, device: str = "cpu") -> None:
         self.device = device
@@ -325,6 +326,10 @@ class Inpainter:
         the hole's rim), and each continues the pixels of the cores filled before it: no
         seams, and a core deep inside a large hole still has context on every side. Cancel
         is checked between calls; progress is reported for each.
+
+        With `tile_guide` False there is no coarse fill: all unfilled hole pixels around a
+        core stay holes (filled with it, then dropped), and a core with no known pixel in its
+        window waits until its neighbours are filled.
         """
         h, w = image.shape[:2]
         margin = self.tile_margin if self.tile_margin is not None else side // 8
@@ -336,15 +341,16 @@ class Inpainter:
         if bbox is None:
             return result
         cores = [c for c in hd.tile_cores(bbox, core) if todo[c[1]:c[3], c[0]:c[2]].any()]
-        n = len(cores) + 1
-        progress(0.0, f"{self._title}: coarse fill")
-        sw, sh = hd.fit_size(w, h, side)
-        guide = self._predict_padded(hd.resize_image(image, sw, sh),
-                                     hd.resize_hole(hole, sw, sh))
-        guide = hd.resize_image(np.ascontiguousarray(guide), w, h)
         # Known pixels, the fills so far and the coarse guide: the context of later tiles.
         work = image.copy()
-        work[todo] = guide[todo]
+        n = len(cores) + 1
+        if self.tile_guide:
+            progress(0.0, f"{self._title}: coarse fill")
+            sw, sh = hd.fit_size(w, h, side)
+            guide = self._predict_padded(hd.resize_image(image, sw, sh),
+                                         hd.resize_hole(hole, sw, sh))
+            guide = hd.resize_image(np.ascontiguousarray(guide), w, h)
+            work[todo] = guide[todo]
         windows = [hd.grow_box(c, margin, w, h) for c in cores]
         known = cv2.integral((~todo).view(np.uint8))
         counts = [int(known[y1, x1] - known[y0, x1] - known[y1, x0] + known[y0, x0])
@@ -365,8 +371,11 @@ class Inpainter:
             done[i] = True
             wx0, wy0, wx1, wy1 = windows[i]
             cx0, cy0, cx1, cy1 = cores[i]
-            tile_hole = np.zeros((wy1 - wy0, wx1 - wx0), np.uint8)
-            tile_hole[cy0 - wy0:cy1 - wy0, cx0 - wx0:cx1 - wx0][todo[cy0:cy1, cx0:cx1]] = 255
+            if self.tile_guide:  # the core's hole only: around it, everything is known
+                tile_hole = np.zeros((wy1 - wy0, wx1 - wx0), np.uint8)
+                tile_hole[cy0 - wy0:cy1 - wy0, cx0 - wx0:cx1 - wx0][todo[cy0:cy1, cx0:cx1]] = 255
+            else:
+                tile_hole = np.where(todo[wy0:wy1, wx0:wx1], 255, 0).astype(np.uint8)
             pred = self._predict_padded(work[wy0:wy1, wx0:wx1], tile_hole)
             pred = pred[cy0 - wy0:cy1 - wy0, cx0 - wx0:cx1 - wx0]
             new = todo[cy0:cy1, cx0:cx1].copy()

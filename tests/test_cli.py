@@ -117,6 +117,27 @@ def test_empty_mask_is_nothing_to_erase(tmp_path, capsys):
     assert not (tmp_path / "out.png").exists()
 
 
+def test_mask_over_everything_is_refused_and_the_batch_goes_on(tmp_path, capsys):
+    images, masks, out = tmp_path / "photos", tmp_path / "masks", tmp_path / "out"
+    images.mkdir()
+    masks.mkdir()
+    for i, name in enumerate(["a", "b", "c"]):
+        write(images / f"{name}.png", photo(i))
+    write(masks / "a.png", blob())
+    write(masks / "b.png", np.full((H, W), 255, np.uint8))  # Mask > mask everything
+    write(masks / "c.png", blob())
+    for model in ("telea", None):  # a classical engine and the default (learned) one
+        status, stdout, err = run(capsys, "erase", "--image", str(images), "--mask",
+                                  str(masks), "--output", str(out),
+                                  *(["--model", model] if model else []))
+        assert status == 2
+        line = one_line(err)
+        assert line.startswith("erase: b.png: the mask covers all of the image")
+        assert "1% must stay unmasked" in line
+        assert sorted(p.name for p in out.iterdir()) == ["a.png", "c.png"]
+        assert "2 of 3 written, 1 failed" in stdout
+
+
 def test_mask_that_is_not_an_image(tmp_path, capsys):
     write(tmp_path / "in.png", photo())
     (tmp_path / "mask.png").write_text("not a picture")

@@ -75,6 +75,15 @@ def test_a_coarse_fill_comes_first_and_every_tile_has_context():
     assert (out == 90).all()
 
 
+def test_without_a_guide_a_core_deep_in_the_hole_waits_for_context():
+    engine = Counting(tile_size=32, tile_margin=4)
+    engine.tile_guide = False
+    image = np.full((200, 200, 3), 90, np.uint8)
+    out = engine.inpaint(image, big_hole(200, 200), InpaintOptions(hd_strategy="original"))
+    assert len(engine.calls) == len(hd.tile_cores(hd.mask_bbox(big_hole(200, 200)), 24))
+    assert (out == 90).all()
+
+
 def test_tiles_leave_no_seams():
     # A smooth ramp with a large hole: the tiled fill continues it across tile borders as the
     # untiled fill does (each tile starts from the pixels of the tiles filled before it).
@@ -86,6 +95,7 @@ def test_tiles_leave_no_seams():
     whole = telea.inpaint(image, mask, InpaintOptions(hd_strategy="original"))
     telea.tile_size, telea.tile_margin = 64, 16
     tiled = telea.inpaint(image, mask, InpaintOptions(hd_strategy="original"))
+
     hole = mask > 0
     err_whole = np.abs(whole.astype(int) - image)[hole].mean()
     err_tiled = np.abs(tiled.astype(int) - image)[hole].mean()
