@@ -143,6 +143,13 @@ class EngineJobs(QObject):
         if box is None:
             self.message.emit("Paint a mask over what to erase first")
             return False
+        from models.engine import NoContext, check_known_pixels, hole_threshold
+
+        try:  # refused at once, before a job: nothing changes in the document
+            check_known_pixels(doc.mask, hole_threshold(doc.mask, box))
+        except NoContext as e:
+            self.message.emit(f"Cannot erase: {e}")
+            return False
         image, mask = doc.composite(), doc.mask.copy()
         choice = self.choice
         n = next(self._counter)

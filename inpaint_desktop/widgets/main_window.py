@@ -635,6 +635,11 @@ class MainWindow(QMainWindow):
             # Open after the drop returns, so the drag source is not kept waiting.
             QTimer.singleShot(0, lambda: self.open_path(files[0]))
 
+    def _close_when_idle(self, busy: bool) -> None:
+        if not busy:
+            self.jobs.busyChanged.disconnect(self._close_when_idle)
+            QTimer.singleShot(0, self.close)
+
     def closeEvent(self, event) -> None:
         if self._close_approved:
             if self.is_training():  # still saving its result: the window closes after
@@ -643,8 +648,18 @@ class MainWindow(QMainWindow):
         elif not self.confirm_discard() or not self._training_allows_close():
             event.ignore()
             return
+        if self.jobs.is_busy():
+            # Cancel the job and close once the inference thread has stopped (the engines
+            # check the cancel token between model calls, well within a second). Waiting here
+            # would freeze the window; closing now would destroy a running QThread.
+            self._close_approved = True
+            self.hide()
+            self.jobs.busyChanged.connect(self._close_when_idle)
+            self.jobs.cancel()
+            event.ignore()
+            return
         self._save_settings()
-        self.jobs.shutdown()  # cancels a running job and waits for the thread
+        self.jobs.shutdown()  # stops the (idle) inference thread
         if self.train_dialog is not None:
             self.train_dialog.shutdown()
         event.accept()

@@ -183,10 +183,11 @@ def test_closing_during_a_job_is_clean(qtbot, isolated_settings, tmp_path, monke
     opener = threading.Timer(0.2, GATE.set)  # the engine finishes its crop while we close
     opener.start()
     t0 = time.monotonic()
-    assert w.close()
+    w.close()  # hides at once; closes for good when the job has stopped
+    assert not w.isVisible()
+    qtbot.waitUntil(lambda: not w.jobs.worker._thread.isRunning(), timeout=5000)
     opener.join()
     assert time.monotonic() - t0 < 5
-    assert not w.jobs.worker._thread.isRunning()
 
 
 def test_engine_picker_lists_registered_engines(window):
