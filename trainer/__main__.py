@@ -66,8 +66,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--mask-mix", help='erasing: JSON shares of the hole kinds (new runs), e.g. '
                                       '{"strokes": 0.4, "blobs": 0.4, "scratches": 0.2}')
     p.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, mps")
-    p.add_argument("--amp", action="store_true", default=None,
-                   help="mixed precision (bfloat16 on CPUs with AMX/AVX512-BF16, float16 on CUDA)")
+    p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
+                   help="mixed precision: bfloat16 on CPUs with AMX/AVX512-BF16, float16 on "
+                        "CUDA (default on; --no-amp trains in float32)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all)")
     p.add_argument("--log-seconds", type=float)
     p.add_argument("--val-seconds", type=float)
