@@ -91,3 +91,24 @@ def sheet(rows: list[list[np.ndarray]], height: int = 160, gap: int = 4) -> np.n
         pad = np.full((height, width - r.shape[1], 3), 255, np.uint8)
         out += [np.concatenate([r, pad], axis=1), np.full((gap, width, 3), 255, np.uint8)]
     return np.concatenate(out[:-1], axis=0)
+
+
+def texture_ratio(result: np.ndarray, truth: np.ndarray, hole: np.ndarray,
+                  erode: int = 2) -> float:
+    """Mean gradient magnitude of the result's gray image over the truth's, on the hole
+    eroded by `erode` px (so the seam does not count): a blur scores far below 1, a fill
+    with the photo's own amount of detail near 1. NaN when the eroded hole is empty."""
+    inner = hole.astype(np.uint8)
+    if erode > 0:
+        inner = cv2.erode(inner, np.ones((2 * erode + 1, 2 * erode + 1), np.uint8))
+    inner = inner.astype(bool)
+    if not inner.any():
+        return float("nan")
+
+    def grad(image: np.ndarray) -> np.ndarray:
+        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float64)
+        gy, gx = np.gradient(gray)
+        return np.hypot(gx, gy)
+
+    t = float(grad(truth)[inner].mean())
+    return float(grad(result)[inner].mean()) / t if t > 0 else float("nan")

@@ -184,8 +184,19 @@ class LearnedInpainter(Inpainter):
         # Card option: average the fill with that of the mirrored picture (two passes). The
         # two guesses err differently; their mean scored 0.3 dB more hole PSNR on val photos.
         self.flip_average = bool(self.card.get("flip_average", False))
+        # Card option: put texture copied from the photo's known pixels onto the net's fill of
+        # large holes (models/texture.py); the attribute can be switched per engine.
+        self.texture = bool(self.card.get("texture", False))
 
     def _predict(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        coarse = self._net_fill(image, hole)
+        if not self.texture:
+            return coarse
+        from . import texture  # numba compiles (or loads its cache) on first use only
+
+        return texture.synthesize(image, hole, coarse)
+
+    def _net_fill(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
         import torch
 
         with torch.inference_mode():
