@@ -200,6 +200,26 @@ def resize_hole(hole: np.ndarray, width: int, height: int) -> np.ndarray:
 CALL_COST_PIXELS = 256 * 256
 
 
+# A connected part of a hole is thin when no pixel of it is farther than this from a known
+# pixel (a scratch or a line up to about 8 px wide).
+THIN_RADIUS = 4.0
+
+
+def thin_parts(hole: np.ndarray, radius: float = THIN_RADIUS) -> np.ndarray:
+    """Boolean mask of the hole pixels (of a 0/255 or bool `hole`) that belong to a connected
+    part whose widest point is at most `radius` px from a known pixel."""
+    binary = (np.asarray(hole) > 0).astype(np.uint8)
+    if not binary.any():
+        return np.zeros(binary.shape, bool)
+    dist = cv2.distanceTransform(binary, cv2.DIST_L2, 3)
+    count, labels = cv2.connectedComponents(binary, connectivity=8)
+    widest = np.zeros(count, np.float32)
+    np.maximum.at(widest, labels.ravel(), dist.ravel())
+    thin = widest <= radius
+    thin[0] = False  # the known pixels
+    return thin[labels]
+
+
 def _area(box: Box) -> int:
     return (box[2] - box[0]) * (box[3] - box[1])
 

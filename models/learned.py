@@ -29,8 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
+from . import hd
 from .engine import (
     COLORIZE,
     INPAINT,
@@ -58,6 +60,8 @@ USER_PRIORITY = 5
 # Long side of the crop an inpainting net fills without resizing. The nets are fully
 # convolutional; at 512 a 640-1024 px crop of thin scratches was shrunk and lost 1.4 dB.
 DEFAULT_WORKING_SIZE = 1024
+# Long side up to which a crop with thin holes is enlarged (LearnedInpainter.thin_scale)
+MAX_ENLARGED_SIDE = 2048
 MODELS_ENV = "INPAINT_DESKTOP_MODELS"
 APP_DIR = "inpaint-desktop"
 
@@ -187,14 +191,39 @@ class LearnedInpainter(Inpainter):
         # Card option: put texture copied from the photo's known pixels onto the net's fill of
         # large holes (models/texture.py); the attribute can be switched per engine.
         self.texture = bool(self.card.get("texture", False))
+        # Card option: thin parts of a hole (scratches, lines; hd.thin_parts) are filled from
+        # the crop enlarged by this factor. The net fills a 1-3 px line better when it is
+        # 2-5 px wide: on the val photos' scratches 1.75x scored 1.4 dB more than native
+        # (1.25x +1.2, 2x +1.0, 3x +0.9), while object holes lost 0.2 dB when enlarged.
+        self.thin_scale = float(self.card.get("thin_scale", 1.0))
 
     def _predict(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
-        coarse = self._net_fill(image, hole)
+        thin = hd.thin_parts(hole) if self.thin_scale > 1 else None
+        if thin is not None and thin.any():
+            fine = self._enlarged_fill(image, hole, self.thin_scale)
+            if thin.sum() == np.count_nonzero(hole):
+                return fine  # only thin parts: one (enlarged) pass
+            fill = self._net_fill(image, hole)
+            fill[thin] = fine[thin]
+        else:
+            fill = self._net_fill(image, hole)
         if not self.texture:
-            return coarse
+            return fill
         from . import texture  # numba compiles (or loads its cache) on first use only
 
-        return texture.synthesize(image, hole, coarse)
+        return texture.synthesize(image, hole, fill)
+
+    def _enlarged_fill(self, image: np.ndarray, hole: np.ndarray, scale: float) -> np.ndarray:
+        """The net's fill of the picture enlarged by `scale` (long side at most
+        MAX_ENLARGED_SIDE), brought back to its size."""
+        h, w = hole.shape
+        scale = min(scale, max(1.0, MAX_ENLARGED_SIDE / max(h, w)))
+        if scale <= 1.0:
+            return self._net_fill(image, hole)
+        sw, sh = round(w * scale), round(h * scale)
+        big = self._net_fill(hd.resize_image(image, sw, sh),
+                             cv2.resize(hole, (sw, sh), interpolation=cv2.INTER_NEAREST))
+        return hd.resize_image(big, w, h)
 
     def _net_fill(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
         import torch
