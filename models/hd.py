@@ -205,19 +205,26 @@ CALL_COST_PIXELS = 256 * 256
 THIN_RADIUS = 4.0
 
 
-def thin_parts(hole: np.ndarray, radius: float = THIN_RADIUS) -> np.ndarray:
-    """Boolean mask of the hole pixels (of a 0/255 or bool `hole`) that belong to a connected
-    part whose widest point is at most `radius` px from a known pixel."""
+def part_radius(hole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distance of each hole pixel to the nearest known pixel, the largest such distance in
+    the pixel's connected part of the hole), float32 arrays; 0 outside the hole."""
     binary = (np.asarray(hole) > 0).astype(np.uint8)
     if not binary.any():
-        return np.zeros(binary.shape, bool)
+        zeros = np.zeros(binary.shape, np.float32)
+        return zeros, zeros
     dist = cv2.distanceTransform(binary, cv2.DIST_L2, 3)
     count, labels = cv2.connectedComponents(binary, connectivity=8)
     widest = np.zeros(count, np.float32)
     np.maximum.at(widest, labels.ravel(), dist.ravel())
-    thin = widest <= radius
-    thin[0] = False  # the known pixels
-    return thin[labels]
+    widest[0] = 0.0  # the known pixels
+    return dist, widest[labels]
+
+
+def thin_parts(hole: np.ndarray, radius: float = THIN_RADIUS) -> np.ndarray:
+    """Boolean mask of the hole pixels (of a 0/255 or bool `hole`) that belong to a connected
+    part whose widest point is at most `radius` px from a known pixel."""
+    _, widest = part_radius(hole)
+    return (widest > 0) & (widest <= radius)
 
 
 def _area(box: Box) -> int:
