@@ -2,6 +2,7 @@
 
     inpaint-desktop erase    --image PATH --mask PATH --output PATH [--model NAME] [--device D]
                              [--hd-strategy crop|resize|original] [--margin PX]
+                             [--no-texture]
     inpaint-desktop colorize --image PATH --output PATH [--hints PATH] [--model NAME] [--device D]
     inpaint-desktop models
     inpaint-desktop train    --task inpaint|colorize --photos DIR --name NAME [--minutes M]
@@ -99,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     erase.add_argument("--margin", type=int, default=None, metavar="PX",
                        help="context around each masked region for --hd-strategy crop "
                             "(default 128)")
+    erase.add_argument("--no-texture", action="store_true",
+                       help="learned engines: keep the network's fill of large holes, without "
+                            "texture copied from the photo")
 
     colorize = sub.add_parser("colorize", help="colorize black-and-white photos",
                               description="Colorize a photo or every photo of a folder, "
@@ -460,6 +464,8 @@ def run_erase(args) -> int:
     except ValueError as e:
         raise CommandError(str(e)) from None
     engine = _engine("inpaint", args.model, args.device)
+    if args.no_texture and hasattr(engine, "texture"):
+        engine.texture = False
     items = plan("erase", args.image, args.mask, args.output, aux_required=True)
 
     def process(item: Item, started: float) -> None:

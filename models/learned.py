@@ -25,7 +25,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,9 @@ class Architecture:
     kind: str  # INPAINT or COLORIZE
     label: str
     build: Callable[[dict], Any] | str
+    # engine options that a card of this architecture gets unless it says otherwise (so a
+    # user's fine-tune of the default net fills as well as the bundled one)
+    card_defaults: dict = field(default_factory=dict)
 
     def build_net(self, config: dict):
         build = self.build
@@ -98,7 +101,8 @@ def register_architecture(arch: Architecture) -> None:
 
 
 register_architecture(Architecture("ffc_unet", INPAINT, "FFC U-Net",
-                                   "models.nets.inpaint_net:build"))
+                                   "models.nets.inpaint_net:build",
+                                   {"texture": True, "thin_scale": 1.75}))
 register_architecture(Architecture("hint_colorizer", COLORIZE, "Hint colorizer",
                                    "models.nets.colorize_net:build"))
 # The seed designs (design.md, "Models"), as the trainer exports them (`--arch NAME`)
@@ -190,12 +194,14 @@ class LearnedInpainter(Inpainter):
         self.flip_average = bool(self.card.get("flip_average", False))
         # Card option: put texture copied from the photo's known pixels onto the net's fill of
         # large holes (models/texture.py); the attribute can be switched per engine.
-        self.texture = bool(self.card.get("texture", False))
+        defaults = _architecture(self.card, self.weights_path).card_defaults
+        self.card_texture = bool(self.card.get("texture", defaults.get("texture", False)))
+        self.texture = self.card_texture
         # Card option: thin parts of a hole (scratches, lines; hd.thin_parts) are filled from
         # the crop enlarged by this factor. The net fills a 1-3 px line better when it is
         # 2-5 px wide: on the val photos' scratches 1.75x scored 1.4 dB more than native
         # (1.25x +1.2, 2x +1.0, 3x +0.9), while object holes lost 0.2 dB when enlarged.
-        self.thin_scale = float(self.card.get("thin_scale", 1.0))
+        self.thin_scale = float(self.card.get("thin_scale", defaults.get("thin_scale", 1.0)))
 
     def _predict(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
         thin = hd.thin_parts(hole) if self.thin_scale > 1 else None

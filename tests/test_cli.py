@@ -339,3 +339,27 @@ def test_cli_imports_neither_qt_nor_torch():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_erase_no_texture_keeps_the_networks_fill(tmp_path, capsys):
+    import models
+
+    rng = np.random.default_rng(3)
+    image = np.clip(128 + 60 * np.sin(np.arange(128) / 0.8)[None, :, None]
+                    + rng.normal(0, 12, (128, 128, 3)), 0, 255).astype(np.uint8)
+    mask = np.zeros((128, 128), np.uint8)
+    mask[40:88, 40:88] = 255
+    write(tmp_path / "in.png", image)
+    write(tmp_path / "mask.png", mask)
+    outputs = {}
+    for flag in ([], ["--no-texture"]):
+        out = tmp_path / f"out{len(flag)}.png"
+        status, _, _ = run(capsys, "erase", "--image", str(tmp_path / "in.png"), "--mask",
+                           str(tmp_path / "mask.png"), "--output", str(out),
+                           "--model", "ffc-inpaint", *flag)
+        assert status == 0
+        outputs[bool(flag)] = read(out)
+    engine = models.get_inpainter("ffc-inpaint", device="cpu")
+    engine.texture = False
+    np.testing.assert_array_equal(outputs[True], engine.inpaint(image, mask))
+    assert not np.array_equal(outputs[True], outputs[False])

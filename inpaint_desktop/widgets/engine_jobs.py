@@ -30,6 +30,7 @@ class EngineChoice:
     colorizer: str | None = None
     hd_strategy: str = "crop"
     crop_margin: int = 128
+    texture: bool = True  # copy texture into large holes, where the engine can
     device: str = "auto"
 
 
@@ -158,6 +159,8 @@ class EngineJobs(QObject):
             import models
 
             engine = _get_engine(engines, "inpaint", choice.inpainter, choice.device)
+            if hasattr(engine, "card_texture"):  # a learned engine with the texture step
+                engine.texture = engine.card_texture and choice.texture
             options = models.InpaintOptions(hd_strategy=choice.hd_strategy,
                                             crop_margin=choice.crop_margin)
             result = engine.inpaint(image, mask, options, cancel=cancel, progress=progress)

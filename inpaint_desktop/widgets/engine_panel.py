@@ -50,6 +50,14 @@ class EnginePanel(QWidget):
         self.margin.valueChanged.connect(self._sync)
         form.addRow("Context margin", self.margin)
 
+        self.texture = QCheckBox("Copy texture into large holes")
+        self.texture.setChecked(True)
+        self.texture.setToolTip(
+            "Learned engines: after the network's fill, copy grass, wood or fabric from the "
+            "photo's own pixels into object-sized holes (off: the network's smoother fill)")
+        self.texture.toggled.connect(self._sync)
+        form.addRow(self.texture)
+
         self.colorizer = QComboBox()
         self._fill(self.colorizer, models.colorizers())
         self.colorizer.currentIndexChanged.connect(self._sync)
@@ -102,5 +110,6 @@ class EnginePanel(QWidget):
         c.colorizer = None if self.colorizer.currentIndex() <= 0 else self.colorizer.currentData()
         c.hd_strategy = self.hd.currentData()
         c.crop_margin = self.margin.value()
+        c.texture = self.texture.isChecked()
         self.margin.setEnabled(c.hd_strategy == "crop")
         self.jobs.live_colorize = self.live.isChecked()

@@ -107,3 +107,21 @@ def test_the_bundled_default_erases_with_texture():
     np.testing.assert_array_equal(with_texture[hole == 0], image[hole == 0])
     inner = square_hole(128, 128, side=32) > 0
     assert gradient(with_texture)[inner].mean() > 1.5 * gradient(without)[inner].mean()
+
+
+def test_a_fine_tune_of_the_default_net_inherits_texture_and_thin_scale(tmp_path):
+    """Cards the trainer writes carry no engine options: the architecture's defaults apply."""
+    import json
+    import shutil
+
+    from models.learned import LearnedInpainter, bundled_folder
+
+    card = json.loads((bundled_folder() / "ffc-inpaint.json").read_text())
+    for key in ("texture", "thin_scale"):
+        card.pop(key, None)
+    shutil.copy(bundled_folder() / "ffc-inpaint.safetensors", tmp_path / "mine.safetensors")
+    (tmp_path / "mine.json").write_text(json.dumps(card))
+    engine = LearnedInpainter(tmp_path / "mine.safetensors", device="cpu")
+    assert engine.texture and engine.thin_scale == 1.75
+    card["texture"] = False
+    assert not LearnedInpainter(tmp_path / "mine.safetensors", card, device="cpu").texture

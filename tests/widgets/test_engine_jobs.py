@@ -263,3 +263,22 @@ def test_colour_hints_steer_a_live_colorization(qtbot, isolated_settings, tmp_pa
     assert len(w.doc.hints) == 1 and layer.pixels[35, 45, 0] == r
     qtbot.wait(400)  # undo/redo do not start another colorization
     assert not w.jobs.is_busy() and w.undo_stack.count() == 2
+
+
+def test_texture_checkbox_switches_the_learned_engines_copy_step(window, qtbot):
+    from PySide6.QtCore import QPoint, Qt
+
+    import models
+
+    box = window.engine_panel.texture
+    assert box.isChecked() and window.jobs.choice.texture
+    qtbot.mouseClick(box, Qt.LeftButton, pos=QPoint(8, box.height() // 2))
+    assert not box.isChecked() and not window.jobs.choice.texture
+    window.engine_panel.select_inpainter("ffc-inpaint")
+    window.doc.mask[10:70, 20:80] = 255
+    with qtbot.waitSignal(window.jobs.worker.finished, timeout=30000):
+        assert window.erase()
+    loaded = window.jobs.worker._worker.engines  # the inference thread's engines
+    engine = next(e for e in loaded.values() if getattr(e, "name", "") == "ffc-inpaint")
+    assert engine.card_texture and not engine.texture
+    assert models.get_inpainter("ffc-inpaint", device="cpu").texture  # the default stays on
