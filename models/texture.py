@@ -118,7 +118,10 @@ def detail_weight(hole: np.ndarray) -> np.ndarray:
     """float32 weight of the copied texture: 0 outside the hole, in parts of the hole that
     are not object-sized (MIN_PART_RADIUS) and within FADE_START px of a known pixel; 1 from
     FADE_START + FADE_WIDTH px on."""
-    dist, widest = hd.part_radius(hole)
+    return _weight(*hd.part_radius(hole))
+
+
+def _weight(dist: np.ndarray, widest: np.ndarray) -> np.ndarray:
     weight = np.clip((dist - FADE_START) / FADE_WIDTH, 0.0, 1.0)
     return np.where(widest >= MIN_PART_RADIUS, weight, 0.0).astype(np.float32)
 
@@ -129,7 +132,8 @@ def synthesize(image: np.ndarray, hole: np.ndarray, coarse: np.ndarray,
     known pixels of ``image``. ``hole`` is bool or 0/255, True = fill. Returns uint8 RGB;
     pixels outside the hole are ``image``'s, bit for bit."""
     hole = np.asarray(hole) > 0
-    weight = detail_weight(hole)
+    dist, widest = hd.part_radius(hole)
+    weight = _weight(dist, widest)
     out = image.copy()
     out[hole] = coarse[hole]
     if not weight.any():
@@ -143,7 +147,9 @@ def synthesize(image: np.ndarray, hole: np.ndarray, coarse: np.ndarray,
     vy, vx = np.nonzero(valid)
     if len(vy) == 0:
         return out
-    ty, tx = np.nonzero(hole)
+    # matched: the whole of every object-sized part (its edge band too, so that matches
+    # propagate in from the known pixels), not the thin parts that get no copy
+    ty, tx = np.nonzero(widest >= MIN_PART_RADIUS)
     targets = np.stack([ty, tx], axis=1).astype(np.int64)
     source = image.astype(np.float32)
     coarse_f = out.astype(np.float32)
