@@ -32,7 +32,8 @@ def inpaint_figures(name: str, data: dict) -> dict | None:
     if name not in summary:
         return None
     return {"command": "bench/inpaint_quality.py", "photos": "../shared/photos/val",
-            "metric": "hole PSNR dB / hole SSIM per mask kind, mean over photos",
+            "metric": ("hole PSNR dB / hole SSIM / texture ratio (mean and median over "
+                       "photos) per mask kind; fsr in one call per crop"),
             "model": summary[name],
             "baselines": {k: summary[k] for k in CLASSICAL_INPAINT if k in summary}}
 
