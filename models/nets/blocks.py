@@ -118,6 +118,25 @@ def pyramid_fill(image: torch.Tensor, valid: torch.Tensor, min_size: int = 2) ->
     return fill
 
 
+def up_path(widths: list[int], head_scale: float) -> tuple[nn.ModuleList, nn.ModuleList, nn.Conv2d]:
+    """The up half of the inpainting nets (for :func:`unet_trunk`): per level a 1x1 channel
+    reduction and a 3x3 convolution, and a head that predicts 3 x 4 channels for a 2x pixel
+    shuffle, its weights scaled by `head_scale` so the first predictions stay near the guess."""
+    reduce = nn.ModuleList(
+        nn.Conv2d(widths[i + 1], widths[i], 1) for i in range(len(widths) - 1)
+    )
+    ups = nn.ModuleList(
+        nn.Sequential(nn.Conv2d(widths[i], widths[i], 3, padding=1, padding_mode="reflect"),
+                      act())
+        for i in range(len(widths) - 1)
+    )
+    head = nn.Conv2d(widths[0], 3 * 4, 3, padding=1, padding_mode="reflect")
+    with torch.no_grad():
+        head.weight.mul_(head_scale)
+        head.bias.zero_()
+    return reduce, ups, head
+
+
 def unet_trunk(x: torch.Tensor, downs, blocks, reduce, ups, act, bottom=None) -> torch.Tensor:
     """The shared middle of the inpainting and colorizing nets: down the levels keeping a
     skip per level, the residual blocks at the bottom, then back up adding the skips.

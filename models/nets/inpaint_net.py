@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.nets.blocks import FFCResBlock, act, pyramid_fill, unet_trunk
+from models.nets.blocks import FFCResBlock, act, pyramid_fill, unet_trunk, up_path
 
 ARCHITECTURE = "ffc_unet"
 
@@ -61,19 +61,7 @@ class InpaintNet(nn.Module):
             FFCResBlock(widths[-1], cfg["ratio_g"], dil[i % len(dil)], cfg["init_scale"])
             for i in range(cfg["blocks"])
         ])
-        self.reduce = nn.ModuleList(
-            nn.Conv2d(widths[i + 1], widths[i], 1) for i in range(len(widths) - 1)
-        )
-        self.ups = nn.ModuleList(
-            nn.Sequential(
-                nn.Conv2d(widths[i], widths[i], 3, padding=1, padding_mode="reflect"), act()
-            )
-            for i in range(len(widths) - 1)
-        )
-        self.head = nn.Conv2d(widths[0], 3 * 4, 3, padding=1, padding_mode="reflect")
-        with torch.no_grad():
-            self.head.weight.mul_(cfg["head_scale"])
-            self.head.bias.zero_()
+        self.reduce, self.ups, self.head = up_path(widths, cfg["head_scale"])
         self.act = act()
 
     def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
