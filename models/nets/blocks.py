@@ -118,6 +118,19 @@ def pyramid_fill(image: torch.Tensor, valid: torch.Tensor, min_size: int = 2) ->
     return fill
 
 
+def down_path(widths: list[int]) -> tuple[nn.Sequential, nn.ModuleList]:
+    """The down half of the inpainting nets: a stem on the 2x pixel-unshuffled image + mask
+    (16 channels) at 1/2 resolution, then a stride-2 convolution per further level."""
+    stem = nn.Sequential(nn.Conv2d(4 * 4, widths[0], 3, padding=1, padding_mode="reflect"),
+                         act())
+    downs = nn.ModuleList(
+        nn.Sequential(nn.Conv2d(widths[i], widths[i + 1], 3, stride=2, padding=1,
+                                padding_mode="reflect"), act())
+        for i in range(len(widths) - 1)
+    )
+    return stem, downs
+
+
 def up_path(widths: list[int], head_scale: float) -> tuple[nn.ModuleList, nn.ModuleList, nn.Conv2d]:
     """The up half of the inpainting nets (for :func:`unet_trunk`): per level a 1x1 channel
     reduction and a 3x3 convolution, and a head that predicts 3 x 4 channels for a 2x pixel

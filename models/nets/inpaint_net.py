@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.nets.blocks import FFCResBlock, act, pyramid_fill, unet_trunk, up_path
+from models.nets.blocks import FFCResBlock, act, down_path, pyramid_fill, unet_trunk, up_path
 
 ARCHITECTURE = "ffc_unet"
 
@@ -46,17 +46,7 @@ class InpaintNet(nn.Module):
         self.stride = 2 ** len(widths)
         # the lowest level must stay larger than the widest dilation's reflect padding
         self.min_size = self.stride * (max(dil) + 1)
-        self.stem = nn.Sequential(
-            nn.Conv2d(4 * 4, widths[0], 3, padding=1, padding_mode="reflect"), act()
-        )
-        self.downs = nn.ModuleList(
-            nn.Sequential(
-                nn.Conv2d(widths[i], widths[i + 1], 3, stride=2, padding=1,
-                          padding_mode="reflect"),
-                act(),
-            )
-            for i in range(len(widths) - 1)
-        )
+        self.stem, self.downs = down_path(widths)
         self.blocks = nn.Sequential(*[
             FFCResBlock(widths[-1], cfg["ratio_g"], dil[i % len(dil)], cfg["init_scale"])
             for i in range(cfg["blocks"])

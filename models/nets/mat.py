@@ -48,7 +48,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.nets.blocks import act, pyramid_fill, unet_trunk, up_path
+from models.nets.blocks import act, down_path, pyramid_fill, unet_trunk, up_path
 
 # the model card's "architecture" and the trainer's --arch
 ARCHITECTURE = "mat"
@@ -198,17 +198,7 @@ class MAT(nn.Module):
         # the reflect padding of the 1/8 convolution needs 2 tokens a side
         self.min_size = 2 * self.stride
         dim = widths[-1]
-        self.stem = nn.Sequential(
-            nn.Conv2d(4 * 4, widths[0], 3, padding=1, padding_mode="reflect"), act()
-        )
-        self.downs = nn.ModuleList(
-            nn.Sequential(
-                nn.Conv2d(widths[i], widths[i + 1], 3, stride=2, padding=1,
-                          padding_mode="reflect"),
-                act(),
-            )
-            for i in range(len(widths) - 1)
-        )
+        self.stem, self.downs = down_path(widths)
         self.bottom = nn.Sequential(
             nn.Conv2d(dim, dim, 3, padding=1, padding_mode="reflect"), act()
         )
