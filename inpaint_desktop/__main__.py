@@ -1,12 +1,12 @@
 """Entry point: `python -m inpaint_desktop` and the `inpaint-desktop` console script.
 
-`inpaint-desktop [IMAGE]` opens the editor; `erase`, `colorize`, `train` and `models`
+`inpaint-desktop [IMAGE]` opens the editor; `erase`, `colorize`, `restore`, `train` and `models`
 are command-line tools (see cli.py) that never import Qt.
 """
 
 import sys
 
-CLI_COMMANDS = {"erase", "colorize", "train", "models"}
+CLI_COMMANDS = {"erase", "colorize", "restore", "train", "models"}
 
 
 def main(argv: list[str] | None = None) -> int:

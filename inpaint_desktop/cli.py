@@ -1,9 +1,12 @@
-"""The command-line tools: `erase`, `colorize`, `models`, `train` (design.md, "Command line").
+"""The command-line tools: `erase`, `colorize`, `restore`, `models`, `train` (design.md,
+"Command line").
 
     inpaint-desktop erase    --image PATH --mask PATH --output PATH [--model NAME] [--device D]
                              [--hd-strategy crop|resize|original] [--margin PX]
                              [--no-texture]
     inpaint-desktop colorize --image PATH --output PATH [--hints PATH] [--model NAME] [--device D]
+    inpaint-desktop restore  --image PATH --output PATH [--save-mask DIR] [--no-colorize]
+                             [--sensitivity S] [--hints PATH] [--model NAME] [--detector NAME]
     inpaint-desktop models
     inpaint-desktop train    --task inpaint|colorize --photos DIR --name NAME [--minutes M]
                              [--steps N] [--resume] [--base WEIGHTS] [--models-dir DIR]
@@ -26,6 +29,8 @@ the exit status is 2 if any item failed (0 when all were written). Decisions:
   optional); an image without a mask is a failed item (a mask is required).
 - An already-colour photo given to colorize is colorized from its luminance, with a note on
   stdout; it is not an error.
+- restore with no damage found writes the (gray or colorized) photo and says so on stdout:
+  an old photo without scratches is good news, not an error.
 - Nothing is ever written over an input file (image, mask or hints): such an item fails.
 
 Notes and the line for each written file go to stdout. This module imports neither Qt nor
@@ -114,13 +119,31 @@ def build_parser() -> argparse.ArgumentParser:
     colorize.add_argument("--model", help="colorization engine (see `inpaint-desktop models`)")
     colorize.add_argument("--device", default="auto", choices=devices)
 
+    restore = sub.add_parser(
+        "restore", help="repair old photos: find and fill damage, then colorize",
+        description="Find scratches, dust, cracks and tears in an old photo (or every photo "
+                    "of a folder), fill them on the gray photo and colorize the result.")
+    restore.add_argument("--image", required=True, type=Path, help="photo file or folder")
+    restore.add_argument("--output", required=True, type=Path, help="output file or folder")
+    restore.add_argument("--save-mask", type=Path, metavar="DIR",
+                         help="also write the damage found as DIR/<stem>.png (white = damage)")
+    restore.add_argument("--no-colorize", action="store_true",
+                         help="write the restored gray photo (as RGB) instead of colorizing it")
+    restore.add_argument("--sensitivity", type=float, default=0.5, metavar="S",
+                         help="0..1: how readily a pixel counts as damage (default 0.5)")
+    restore.add_argument("--hints", type=Path,
+                         help="colour hints file or folder for the colorizing step")
+    restore.add_argument("--model", help="inpainting engine for the fill")
+    restore.add_argument("--detector", help="damage detector (see `inpaint-desktop models`)")
+    restore.add_argument("--device", default="auto", choices=devices)
+
     sub.add_parser("models", help="list the available engines",
                    description="List the inpainting and colorization engines.")
 
     train = sub.add_parser("train", help="fine-tune a model on your photos",
                            description="Fine-tune a model on a folder of your photos; the "
                                        "result appears in the app's model list.")
-    train.add_argument("--task", required=True, choices=("inpaint", "colorize"))
+    train.add_argument("--task", required=True, choices=("inpaint", "colorize", "detect"))
     train.add_argument("--photos", required=True, type=Path,
                        help="folder of colour photos (searched recursively)")
     train.add_argument("--name", help="name of the run and of the model (required unless --scan)")
@@ -155,8 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:  # --help (0) or a usage error (2): argparse printed it
         return int(e.code or 0)
-    command = {"erase": run_erase, "colorize": run_colorize, "models": run_models,
-               "train": run_train}[args.command]
+    command = {"erase": run_erase, "colorize": run_colorize, "restore": run_restore,
+               "models": run_models, "train": run_train}[args.command]
     try:
         return command(args)
     except CommandError as e:
@@ -198,6 +221,8 @@ def _engine(kind: str, name: str | None, device: str):
     try:
         if kind == "inpaint":
             return models.get_inpainter(name, device=device)
+        if kind == "detect":
+            return models.get_detector(name, device=device)
         return models.get_colorizer(name, device=device)
     except UnknownModel as e:
         raise CommandError(str(e)) from None
@@ -210,6 +235,7 @@ def run_models(args) -> int:
 
     rows = [(info, models.default_inpainter()) for info in models.inpainters()]
     rows += [(info, models.default_colorizer()) for info in models.colorizers()]
+    rows += [(info, models.detectors()[0].name) for info in models.detectors()]
     name_w = max([len(info.name) for info, _ in rows] + [4])
     label_w = max([len(info.label) for info, _ in rows] + [5])
     print(f"  {'NAME':{name_w}s}  {'KIND':8s}  {'LABEL':{label_w}s}  DESCRIPTION")
@@ -520,3 +546,66 @@ def run_colorize(args) -> int:
         _save("colorize", result.image, item, loaded, started)
 
     return _run_items("colorize", items, process)
+
+
+def _load_hints_of(item: Item, w: int, h: int) -> list:
+    from inpaint_desktop.document.hints import HintsError, load_hints
+
+    if item.aux is None:
+        return []
+    try:
+        return load_hints(item.aux, w, h)
+    except HintsError as e:
+        raise ItemError(f"{item.aux.name}: {e}") from None
+    except OSError as e:
+        raise ItemError(f"{item.aux.name}: cannot read it ({e.strerror or e})") from None
+
+
+def run_restore(args) -> int:
+    from inpaint_desktop.document.image_io import ImageFileError, save_image
+    from models.engine import Cancelled
+    from models.restore import restore
+
+    if not 0.0 <= args.sensitivity <= 1.0:  # also refuses nan
+        raise CommandError(f"--sensitivity must be between 0 and 1, got {args.sensitivity}")
+    if args.no_colorize and args.hints is not None:
+        raise CommandError("--hints needs the colorizing step: drop --no-colorize")
+    detector = _engine("detect", args.detector, args.device)
+    inpainter = _engine("inpaint", args.model, args.device)
+    colorizer = None if args.no_colorize else _engine("colorize", None, args.device)
+    items = plan("restore", args.image, args.hints, args.output, aux_required=False)
+    if args.save_mask is not None:
+        if args.save_mask.exists() and not args.save_mask.is_dir():
+            raise CommandError(f"{args.save_mask}: --save-mask must be a folder")
+        try:
+            args.save_mask.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise CommandError(f"{args.save_mask}: cannot create the folder "
+                               f"({e.strerror or e})") from None
+    say("restore", f"detector {detector.name}, fill {inpainter.name}"
+        + (f", colours {colorizer.name}" if colorizer else ", no colorizing"))
+
+    def process(item: Item, started: float) -> None:
+        loaded = _load(item.image)
+        for note in loaded.notes:
+            say("restore", f"{item.image.name}: {note}")
+        h, w = loaded.pixels.shape[:2]
+        hints = _load_hints_of(item, w, h)
+        try:
+            result = restore(loaded.pixels, detector, inpainter, colorizer,
+                             sensitivity=args.sensitivity, hints=hints)
+        except (ValueError, Cancelled, RuntimeError) as e:
+            raise ItemError(f"{item.image.name}: {e}") from None
+        for note in result.notes:
+            say("restore", f"{item.image.name}: {note}")
+        if args.save_mask is not None:
+            path = args.save_mask / f"{item.image.stem}.png"
+            if _file_id(path) in {_file_id(item.image), _file_id(item.output)} - {None}:
+                raise ItemError(f"{path}: the mask would overwrite an input or the output")
+            try:
+                save_image(result.mask, path)
+            except ImageFileError as e:
+                raise ItemError(str(e)) from None
+        _save("restore", result.image, item, loaded, started)
+
+    return _run_items("restore", items, process)

@@ -6,13 +6,14 @@ models found on disk (`models/learned.py`; a bundled model becomes the default).
 interface is in `models/engine.py`.
 """
 
-from . import classical_colorize, classical_inpaint  # noqa: F401  (register the engines)
+from . import classical_colorize, classical_inpaint, damage  # noqa: F401  (register the engines)
 from .engine import (
     Cancelled,
     CancelToken,
     ColorizeOptions,
     Colorizer,
     ColorizeResult,
+    DamageDetector,
     EngineInfo,
     Hint,
     Inpainter,
@@ -22,7 +23,9 @@ from .engine import (
     colorizers,
     default_colorizer,
     default_inpainter,
+    detectors,
     get_colorizer,
+    get_detector,
     get_inpainter,
     inpainters,
     register,
@@ -36,9 +39,10 @@ from .weights import WeightsError
 discover()
 
 __all__ = [
-    "CancelToken", "Cancelled", "ColorizeOptions", "ColorizeResult", "Colorizer", "EngineInfo",
+    "CancelToken", "Cancelled", "ColorizeOptions", "ColorizeResult", "Colorizer",
+    "DamageDetector", "EngineInfo",
     "Hint", "InpaintOptions", "Inpainter", "NothingToDo", "UnknownModel",
     "WeightsError", "colorizers", "default_colorizer", "default_inpainter", "discover",
-    "discovery_problems", "get_colorizer", "get_inpainter", "inpainters", "register",
-    "select_device",
+    "detectors", "discovery_problems", "get_colorizer", "get_detector", "get_inpainter",
+    "inpainters", "register", "select_device",
 ]

@@ -40,7 +40,7 @@ from .compositing import composite
 
 ProgressFn = Callable[[float, str], None]  # fraction in [0, 1], a short message
 
-INPAINT, COLORIZE = "inpaint", "colorize"
+INPAINT, COLORIZE, DETECT = "inpaint", "colorize", "detect"
 NOTE_FROM_LUMINANCE = "already in colour: colorized from its luminance"
 NOTE_NO_HINTS = "no colour hints: the result is the gray image (this engine needs hints)"
 NOTE_HINTS_IGNORED = "this engine colours on its own and ignores colour hints"
@@ -631,6 +631,57 @@ class Colorizer:
 
 
 # --------------------------------------------------------------------------------------------
+# Damage detection
+
+DEFAULT_SENSITIVITY = 0.5
+
+
+class DamageDetector:
+    """Base class of damage detectors (scratches, dust, cracks, tears on old photos).
+
+    `detect(image)` returns a uint8 H x W confidence map of the image's own size (255 =
+    surely damaged); `damage_mask(confidence, sensitivity)` turns it into a mask. Keeping the
+    confidence lets the editor's sensitivity slider re-threshold live without running the
+    model again. Subclasses implement `_predict(image, cancel, progress)` -> that map.
+    """
+
+    name: str = ""
+    label: str = ""
+    description: str = ""
+    uses_device: bool = False
+
+    def __init__(self, device: str = "cpu") -> None:
+        self.device = device
+
+    def detect(self, image: np.ndarray, cancel: CancelToken | None = None,
+               progress: ProgressFn | None = None) -> np.ndarray:
+        """Confidence of damage per pixel (uint8 H x W). Raises ValueError for bad input,
+        Cancelled when `cancel` is set (checked between model calls)."""
+        _check_image(image)
+        cancel = cancel or CancelToken()
+        progress = progress or _no_progress
+        progress(0.0, f"{self.label or self.name}: looking for damage")
+        out = self._predict(image, cancel, progress)
+        progress(1.0, "done")
+        return out
+
+    def _predict(self, image: np.ndarray, cancel: CancelToken,
+                 progress: ProgressFn) -> np.ndarray:
+        raise NotImplementedError
+
+
+def damage_mask(confidence: np.ndarray, sensitivity: float = DEFAULT_SENSITIVITY) -> np.ndarray:
+    """uint8 mask (255 = damaged) of a confidence map: a pixel counts when its confidence is
+    above 1 - `sensitivity` (0 finds nothing, 1 everything the detector saw at all)."""
+    if not 0.0 <= sensitivity <= 1.0:
+        raise ValueError(f"sensitivity must be between 0 and 1, got {sensitivity}")
+    if sensitivity <= 0.0:
+        return np.zeros(confidence.shape, np.uint8)
+    level = int(round(255 * (1.0 - sensitivity)))
+    return np.where(confidence > level, 255, 0).astype(np.uint8)
+
+
+# --------------------------------------------------------------------------------------------
 # Registry
 
 
@@ -643,19 +694,20 @@ class EngineInfo:
     """
 
     name: str
-    kind: str  # INPAINT or COLORIZE
+    kind: str  # INPAINT, COLORIZE or DETECT
     label: str
     description: str
-    factory: Callable[[str], Inpainter | Colorizer]
+    factory: Callable[[str], Inpainter | Colorizer | DamageDetector]
     priority: int = 0
     uses_device: bool = False
 
 
-_REGISTRY: dict[str, dict[str, EngineInfo]] = {INPAINT: {}, COLORIZE: {}}
+_REGISTRY: dict[str, dict[str, EngineInfo]] = {INPAINT: {}, COLORIZE: {}, DETECT: {}}
 
 
 def register(cls=None, *, priority: int = 0):
-    """Register an Inpainter or Colorizer subclass by its `name` (usable as a decorator).
+    """Register an Inpainter, Colorizer or DamageDetector subclass by its `name` (usable as
+    a decorator).
 
     `@register` or `@register(priority=10)`. Registering a name again replaces it.
     """
@@ -665,8 +717,10 @@ def register(cls=None, *, priority: int = 0):
             kind = INPAINT
         elif issubclass(cls, Colorizer):
             kind = COLORIZE
+        elif issubclass(cls, DamageDetector):
+            kind = DETECT
         else:
-            raise TypeError(f"{cls!r} is neither an Inpainter nor a Colorizer")
+            raise TypeError(f"{cls!r} is not an Inpainter, Colorizer or DamageDetector")
         if not cls.name:
             raise ValueError(f"{cls.__name__} has no name")
         register_info(EngineInfo(cls.name, kind, cls.label or cls.name, cls.description, cls,
@@ -700,6 +754,11 @@ def inpainters() -> list[EngineInfo]:
 def colorizers() -> list[EngineInfo]:
     """Registered colorization engines, the default first."""
     return _sorted(COLORIZE)
+
+
+def detectors() -> list[EngineInfo]:
+    """Registered damage detectors, the default first."""
+    return _sorted(DETECT)
 
 
 def default_inpainter() -> str:
@@ -739,6 +798,11 @@ def get_inpainter(name: str | None = None, device: str = "auto") -> Inpainter:
 def get_colorizer(name: str | None = None, device: str = "auto") -> Colorizer:
     """Build the colorizer `name` (None = default) on `device` (see `select_device`)."""
     return _get(COLORIZE, name, device)
+
+
+def get_detector(name: str | None = None, device: str = "auto") -> DamageDetector:
+    """Build the damage detector `name` (None = default) on `device`."""
+    return _get(DETECT, name, device)
 
 
 def _get(kind: str, name: str | None, device: str):

@@ -316,8 +316,9 @@ def test_models_lists_engines(capsys):
     status, out, err = run(capsys, "models")
     assert status == 0
     assert "navier-stokes" in out and "levin" in out and "colorize" in out
+    assert "median" in out and "detect" in out
     default_lines = [line for line in out.splitlines() if line.startswith("*")]
-    assert len(default_lines) == 2
+    assert len(default_lines) == 3  # one default per kind: inpaint, colorize, detect
 
 
 def test_train_needs_a_task_and_photos(capsys):

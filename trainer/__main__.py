@@ -28,7 +28,9 @@ DEFAULT_OUT = Path("runs")
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m trainer", description=__doc__.splitlines()[0])
-    p.add_argument("--task", choices=["inpaint", "colorize"], default="inpaint")
+    p.add_argument("--task", choices=["inpaint", "colorize", "detect"], default="inpaint",
+                   help="what to learn: erasing, colorizing, or finding damage on old photos "
+                        "(detect: trained on synthetic damage of the photos)")
     p.add_argument("--arch", help="network: inpaint ffc_unet (default), partial_conv, "
                                   "context_encoder; colorize hint_colorizer (default), pix2pix")
     p.add_argument("--adversarial", type=float,
@@ -116,6 +118,8 @@ class TerminalProgress:
         if self.task == "colorize":
             return (f"PSNR {m.get('val_psnr')} dB without hints, "
                     f"{m.get('val_psnr_hints')} dB with 10 hints")
+        if self.task == "detect":
+            return f"damage F1 {m.get('val_f1')}, IoU {m.get('val_iou')}"
         return f"hole PSNR {m.get('val_psnr')} dB, SSIM {m.get('val_ssim')}"
 
     def __call__(self, obj: dict) -> None:
@@ -128,11 +132,13 @@ class TerminalProgress:
         elif event == "val":
             self._line(f"validation at step {obj['step']}: {self._metric(obj)}")
         elif event == "done":
-            what = "PSNR (no hints)" if self.task == "colorize" else "hole PSNR"
-            before = (obj.get("val_before") or {}).get("val_psnr")
-            after = (obj.get("val_after") or {}).get("val_psnr")
+            what, key, unit = {"colorize": ("PSNR (no hints)", "val_psnr", " dB"),
+                               "detect": ("damage F1", "val_f1", "")}.get(
+                self.task, ("hole PSNR", "val_psnr", " dB"))
+            before = (obj.get("val_before") or {}).get(key)
+            after = (obj.get("val_after") or {}).get(key)
             self._line(f"{obj['reason']} at step {obj['step']}: {what} on held-out photos "
-                       f"{before} -> {after} dB; weights: {obj.get('weights')}")
+                       f"{before} -> {after}{unit}; weights: {obj.get('weights')}")
             if obj.get("installed"):
                 self._line(f"installed: {obj['installed']} (the app lists it as a model)")
         elif event is None and "loss" in obj:
@@ -154,6 +160,8 @@ class TerminalProgress:
         parts.append(f"loss {obj['loss']:.4f}")
         if obj.get("val_psnr") is not None:
             parts.append(f"val {obj['val_psnr']:.2f} dB")
+        elif obj.get("val_f1") is not None:
+            parts.append(f"val F1 {obj['val_f1']:.3f}")
         parts.append(f"{obj['img_per_s']:.1f} img/s")
         parts.append(f"{_clock(eta)} left" if eta is not None else f"{_clock(since)} elapsed")
         width = shutil.get_terminal_size((100, 24)).columns - 1

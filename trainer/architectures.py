@@ -42,11 +42,20 @@ from typing import Any
 import torch
 from torch import nn
 
-from models.nets import colorize_net, context_encoder, inpaint_net, mat, partial_conv, pix2pix
+from models.nets import (
+    colorize_net,
+    context_encoder,
+    inpaint_net,
+    mask_detector,
+    mat,
+    partial_conv,
+    pix2pix,
+)
 from models.nets.seed_losses import (
     context_encoder_loss,
     discriminator_loss,
     gan_loss,
+    mask_detector_loss,
     pconv_loss,
     pix2pix_generator_loss,
 )
@@ -129,6 +138,11 @@ def _pix2pix_loss(pred, ab, w):
     return pix2pix_generator_loss(pred / AB_UNIT, ab / AB_UNIT, None, l1=w["l1"])
 
 
+def _detector_loss(logits, label, w):
+    return mask_detector_loss(logits, label, bce=w["bce"], dice=w["dice"],
+                              pos_weight=w["pos_weight"])
+
+
 # ------------------------------------------------------------------------ the registry
 
 ARCHS: dict[str, Arch] = {}
@@ -172,7 +186,18 @@ _add(Arch(pix2pix.ARCHITECTURE, "colorize", pix2pix.build_colorizer,
 _add(Arch(mat.ARCHITECTURE, "inpaint", mat.build, mat.CONFIG,
           asdict(InpaintLossWeights()), inpaint_loss, InpaintLossWeights))
 
-DEFAULT_ARCH = {"inpaint": inpaint_net.ARCHITECTURE, "colorize": colorize_net.ARCHITECTURE}
+# The damage detector (--task detect): 5 levels, 16..128 channels (0.6 M parameters), so that
+# 1 px scratches keep full-resolution features and a torn corner still fits its receptive
+# field; damaged pixels are ~3 % of a crop, hence BCE with them up-weighted, plus Dice.
+_add(Arch(mask_detector.ARCHITECTURE, "detect", mask_detector.build,
+          {**mask_detector.CONFIG, "widths": [16, 32, 64, 128, 128]},
+          {"bce": 1.0, "dice": 1.0, "pos_weight": 5.0}, _detector_loss,
+          run_defaults={"crop": 256, "lr": 2e-3},
+          card={"input": "RGB in [0, 1]; gray scans as 3 equal channels",
+                "output": "logit of damaged per pixel (sigmoid > 1 - sensitivity)"}))
+
+DEFAULT_ARCH = {"inpaint": inpaint_net.ARCHITECTURE, "colorize": colorize_net.ARCHITECTURE,
+                "detect": mask_detector.ARCHITECTURE}
 TASK_ARCHITECTURES: dict[str, set[str]] = {
     task: {a.name for a in ARCHS.values() if a.task == task} for task in DEFAULT_ARCH
 }

@@ -41,10 +41,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from models.nets import colorize_net, inpaint_net
+from models.nets import colorize_net, inpaint_net, mask_detector
 from trainer import architectures as archs
 from trainer import checkpoint as ckpt
 from trainer import colorize as col
+from trainer import damage as dmg
 from trainer import install as inst
 from trainer import preview, validation
 from trainer.base_model import load_base
@@ -65,8 +66,13 @@ COLORIZE_VAL_METRIC = ("RGB PSNR (true L + predicted ab, of the mean MSE over he
                        "colourfulness; best = mean of the two PSNRs (-10 dB while the "
                        "colourfulness is below half the true photos')")
 COLORIZE_WORKING_SIZE = archs.COLORIZE_WORKING_SIZE  # long side at which the app colorizes
-NETS = {"inpaint": inpaint_net, "colorize": colorize_net}
-VAL_METRICS = {"inpaint": VAL_METRIC, "colorize": COLORIZE_VAL_METRIC}
+# The detect task's: pixels found at sensitivity 0.5 against the synthetic damage's label
+DETECT_VAL_METRIC = ("pixel F1 and IoU of the damage found at sensitivity 0.5 (sigmoid > 0.5) "
+                     "against the synthetic damage label, pooled over held-out damaged crops; "
+                     "best = F1")
+NETS = {"inpaint": inpaint_net, "colorize": colorize_net, "detect": mask_detector}
+VAL_METRICS = {"inpaint": VAL_METRIC, "colorize": COLORIZE_VAL_METRIC,
+               "detect": DETECT_VAL_METRIC}
 
 FINE_TUNE_LR = 1e-4  # default learning rate of a run that starts from --base weights
 # A fine-tune learns the user's photos at the scale the app shows them to the model, where a
@@ -81,6 +87,7 @@ FINE_TUNE_SCALE: dict[str, dict[str, Any]] = {
     "inpaint": {"max_side": FINE_TUNE_MAX_SIDE["inpaint"], "scale_range": [0.75, 1.0],
                 "crop": 320},
     "colorize": {"max_side": FINE_TUNE_MAX_SIDE["colorize"], "scale_range": [0.6, 1.0]},
+    "detect": {"max_side": FINE_TUNE_MAX_SIDE["inpaint"], "scale_range": [0.5, 1.0]},
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -255,6 +262,13 @@ class Run:
                 self.val_set, cfg["val_crop"], cfg["val_per_photo"])
             self.val_images = self.val_rgb
             return
+        if cfg["task"] == "detect":
+            self.sampler = dmg.DamageSampler(self.train_set, cfg["crop"], seed=seed,
+                                             scale_range=tuple(cfg["scale_range"]))
+            self.val_damaged, self.val_labels = dmg.fixed_val_set(
+                self.val_set, cfg["val_crop"], cfg["val_per_photo"])
+            self.val_images = to_tensor_images(self.val_damaged).to(self.device)
+            return
         self.sampler = InpaintSampler(
             self.train_set, cfg["crop"], seed=seed, scale_range=tuple(cfg["scale_range"]),
             mask_mix=cfg.get("mask_mix"))
@@ -347,6 +361,8 @@ class Run:
     def train_step(self) -> tuple[float, dict[str, float]]:
         if self.task == "colorize":
             return self._colorize_step()
+        if self.task == "detect":
+            return self._detect_step()
         t0 = time.perf_counter()
         images, holes = self.sampler.batch(self.cfg["batch"])
         self.data_seconds += time.perf_counter() - t0
@@ -380,6 +396,21 @@ class Run:
         if self.adversary is not None:
             loss, terms = self.adversary.step(loss, terms, self.task, pred.float(), (lum, ab),
                                               self.lr_at(self.step))
+        return self._apply(loss, terms)
+
+    def _detect_step(self) -> tuple[float, dict[str, float]]:
+        t0 = time.perf_counter()
+        images, labels = self.sampler.batch(self.cfg["batch"])
+        self.data_seconds += time.perf_counter() - t0
+        x = to_tensor_images(images).to(self.device, memory_format=self.memory_format)
+        y = to_tensor_masks(labels).to(self.device, memory_format=self.memory_format)
+        for group in self.opt.param_groups:
+            group["lr"] = self.lr_at(self.step)
+        self.model.train()
+        with torch.autocast(self.device.type, dtype=self.autocast_dtype,
+                            enabled=self.autocast_dtype is not None):
+            logits = self.train_model(x)
+        loss, terms = self.net.loss(logits.float(), y, weights=self.loss_weights)
         return self._apply(loss, terms)
 
     def _apply(self, loss: torch.Tensor, terms: dict[str, float]) -> tuple[float, dict]:
@@ -423,6 +454,8 @@ class Run:
             truth = ((self.history.get("val_baselines") or {}).get("truth") or {})
             return validation.colorize_score(model, self.val_rgb, self.val_lab, self.val_hints,
                                              self.device, truth.get("val_colourfulness", 0.0))
+        if self.task == "detect":
+            return validation.detect_score(model, self.val_images, self.val_labels)
         return validation.inpaint_score(model, self.val_images, self.val_masks)
 
     def baselines(self) -> dict[str, dict[str, float]]:
@@ -431,6 +464,8 @@ class Run:
             return {}
         if self.task == "colorize":
             return validation.colorize_baselines(self.val_rgb, self.val_lab, self.val_hints)
+        if self.task == "detect":
+            return validation.detect_baselines(self.val_damaged, self.val_labels)
         return validation.inpaint_baselines(self.val_images, self.val_masks)
 
     def state(self, samplers: list[dict] | None = None) -> dict[str, Any]:
@@ -513,7 +548,7 @@ class Run:
             return
         self.history["val_last"] = {"step": self.step, **metrics}
         best = self.history.get("best_val_psnr")
-        value = metrics.get("val_score", metrics["val_psnr"])
+        value = metrics["val_score"] if "val_score" in metrics else metrics["val_psnr"]
         if best is None or value > best:
             self.history["best_val_psnr"] = value
             # A fine-tuned run keeps its base as the best until training beats it, so the

@@ -5,7 +5,9 @@ The picture is a grid with one column per crop and three rows:
 - inpaint: the input with the hole painted in a flat colour, the result, the truth;
 - colorize: the gray input with the hint points drawn as dots, the result, the truth. Even
   columns get no hints (automatic mode), odd ones the validation's 10 point hints, so one
-  picture shows both ways the app uses the model.
+  picture shows both ways the app uses the model;
+- detect: the damaged crop, the damage found, the true damage (both painted in the hole
+  colour).
 
 Crops come from different held-out photos and cycle through the mask kinds. The file is
 written atomically: the GUI may read it at any moment.
@@ -108,6 +110,16 @@ def colorize_rows(model: torch.nn.Module, rgbs: np.ndarray, labs: np.ndarray,
     return [inputs, results, list(rgbs)]
 
 
+@torch.no_grad()
+def detect_rows(model, images: torch.Tensor, damaged: np.ndarray, labels: np.ndarray):
+    """The damaged crop, the damage found (sigmoid > 0.5) and the true damage, each painted
+    over the crop in the hole colour."""
+    found = (model(images).float() > 0).cpu().numpy()[:, 0]
+    return [list(damaged), [show_hole(x, f.astype(np.uint8) * 255) for x, f in
+                            zip(damaged, found, strict=True)],
+            [show_hole(x, y) for x, y in zip(damaged, labels, strict=True)]]
+
+
 def render(run) -> np.ndarray | None:
     """The preview grid of a :class:`trainer.loop.Run` after its data is loaded."""
     count = len(run.val_images)
@@ -116,7 +128,10 @@ def render(run) -> np.ndarray | None:
     idx = pick(count, run.cfg.get("val_per_photo", 1))
     model = run.inference_model
     model.eval()
-    if run.task == "colorize":
+    if run.task == "detect":
+        rows = detect_rows(model, run.val_images[idx], run.val_damaged[idx],
+                           run.val_labels[idx])
+    elif run.task == "colorize":
         rows = colorize_rows(model, run.val_rgb[idx], run.val_lab[idx], run.val_hints[idx],
                              run.device)
     else:
