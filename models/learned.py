@@ -299,21 +299,20 @@ def hint_channels(hints: list[ChromaHint], h: int, w: int,
     return out
 
 
-# Long side at which a detector looks at a photo: the scale of the prints it was trained on
-# (photos of ~1024 px, crops of half to full scale), where a scratch of a scan is 1-4 px.
-DEFAULT_DETECT_SIZE = 2048
-DETECT_TILE = 512  # pixels per side of one network call (bounded memory, cancel between)
+# Long side at which a detector looks at a photo: near the scale of the prints it was trained
+# on (photos of ~1024 px, crops of half to full scale). A 24 MP scan is shrunk to it, which
+# keeps detection to a few seconds on a CPU; the mask is grown before the fill anyway.
+DEFAULT_DETECT_SIZE = 1536
+DETECT_TILE = 768  # pixels per side of one network call (bounded memory, cancel between)
 DETECT_OVERLAP = 32  # context on each side of a tile; only its core is kept
-REFINE_BAND = 1024  # rows per pass of the full-resolution edge refinement
 
 
 class LearnedDetector(DamageDetector):
     """A damage-detection network (image -> logit of "damaged" per pixel) and its card.
 
     The photo is shrunk so its long side is at most the working size, the net runs in
-    overlapping tiles, and the probability is brought back to full resolution. There a guided
-    filter (He et al. 2010) with the photo's gray as guide snaps the upsampled edges to the
-    scan's own edges, so a 1 px scratch of a 24 MP scan is not masked as a 3 px smear.
+    overlapping tiles (bfloat16 on CPUs that have it), and the confidence is upsampled
+    bilinearly to the photo's size.
     """
 
     uses_device = True
@@ -324,79 +323,42 @@ class LearnedDetector(DamageDetector):
         super().__init__(device)
         _load_into(self, weights_path, card, device, name, label, description,
                    DEFAULT_DETECT_SIZE)
-        self.pad_multiple = int(getattr(self.net, "stride", 1))
 
     def _predict(self, image: np.ndarray, cancel: CancelToken,
                  progress: ProgressFn) -> np.ndarray:
         h, w = image.shape[:2]
         sw, sh = hd.fit_size(w, h, self.working_size)
-        small = hd.resize_image(image, sw, sh)
-        prob = self._tiled(small, cancel, progress)
+        conf = np.round(self._tiled(hd.resize_image(image, sw, sh), cancel, progress) * 255)
+        conf = conf.astype(np.uint8)
         if (sw, sh) == (w, h):
-            return np.round(prob * 255).astype(np.uint8)
+            return conf
         cancel.check()
-        progress(0.9, f"{self.label}: full-resolution edges")
-        return refine_edges(prob, image, cancel)
+        return cv2.resize(conf, (w, h), interpolation=cv2.INTER_LINEAR)
 
     def _tiled(self, image: np.ndarray, cancel: CancelToken, progress: ProgressFn) -> np.ndarray:
         """float32 probability of the net over ``image``, tile by tile."""
         import torch
 
+        from .nets.blocks import cpu_autocast_dtype
+
         h, w = image.shape[:2]
         core, pad = DETECT_TILE - 2 * DETECT_OVERLAP, DETECT_OVERLAP
         out = np.zeros((h, w), np.float32)
         boxes = [(y, x) for y in range(0, h, core) for x in range(0, w, core)]
+        dtype = cpu_autocast_dtype() if str(self.device) == "cpu" else None
         for i, (y, x) in enumerate(boxes):
             cancel.check()
             y0, x0 = max(0, y - pad), max(0, x - pad)
             y1, x1 = min(h, y + core + pad), min(w, x + core + pad)
-            with torch.inference_mode():
+            with torch.inference_mode(), torch.autocast("cpu", dtype=dtype,
+                                                        enabled=dtype is not None):
                 t = torch.from_numpy(np.ascontiguousarray(image[y0:y1, x0:x1]))
                 t = t.to(self.device).permute(2, 0, 1)[None].float() / 255.0
                 p = torch.sigmoid(self.net(t)[0, 0].float()).cpu().numpy()
             cy1, cx1 = min(h, y + core), min(w, x + core)
             out[y:cy1, x:cx1] = p[y - y0 : cy1 - y0, x - x0 : cx1 - x0]
-            progress(0.85 * (i + 1) / len(boxes), f"{self.label}: looking for damage")
+            progress(0.95 * (i + 1) / len(boxes), f"{self.label}: looking for damage")
         return out
-
-
-def refine_edges(prob: np.ndarray, image: np.ndarray, cancel: CancelToken | None = None,
-                 radius: int = 2, eps: float = 1e-3) -> np.ndarray:
-    """uint8 confidence at ``image``'s size of a smaller probability map: bilinear upsampling,
-    then a guided filter by the image's gray, band by band (bounded memory on 24 MP)."""
-    h, w = image.shape[:2]
-    ph, pw = prob.shape
-    out = np.empty((h, w), np.uint8)
-    pad = 2 * radius + 2
-    for y0 in range(0, h, REFINE_BAND):
-        if cancel is not None:
-            cancel.check()
-        a, b = max(0, y0 - pad), min(h, y0 + REFINE_BAND + pad)
-        # the rows a..b of the upsampled map (pixel centres mapped as cv2.resize does)
-        ys = (np.arange(a, b, dtype=np.float32) + 0.5) * (ph / h) - 0.5
-        xs = (np.arange(w, dtype=np.float32) + 0.5) * (pw / w) - 0.5
-        map_x, map_y = np.meshgrid(xs, ys)
-        p = cv2.remap(prob, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        guide = cv2.cvtColor(image[a:b], cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
-        q = guided_filter(guide, p, radius, eps)
-        out[y0 : min(h, y0 + REFINE_BAND)] = np.clip(
-            q[y0 - a : y0 - a + REFINE_BAND] * 255 + 0.5, 0, 255).astype(np.uint8)
-    return out
-
-
-def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -> np.ndarray:
-    """He et al.'s gray-guided filter: ``src`` made locally linear in ``guide``."""
-    k = (2 * radius + 1, 2 * radius + 1)
-
-    def box(x):
-        return cv2.boxFilter(x, -1, k, borderType=cv2.BORDER_REFLECT)
-
-    mean_i, mean_p = box(guide), box(src)
-    cov = box(guide * src) - mean_i * mean_p
-    var = box(guide * guide) - mean_i * mean_i
-    a = cov / (var + eps)
-    b = mean_p - a * mean_i
-    return box(a) * guide + box(b)
 
 
 ENGINE_CLASSES: dict[str, type] = {INPAINT: LearnedInpainter, COLORIZE: LearnedColorizer,

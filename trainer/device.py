@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import torch
 
+from models.nets.blocks import cpu_supports_bf16  # noqa: F401  (the trainer's too)
+
 
 def pick_device(name: str = "auto") -> str:
     """``auto``: CUDA, then Apple MPS, then CPU; anything else is passed to torch as is."""
@@ -15,14 +17,6 @@ def pick_device(name: str = "auto") -> str:
     if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
         return "mps"
     return "cpu"
-
-
-def cpu_supports_bf16() -> bool:
-    """Whether oneDNN has fast bfloat16 kernels on this CPU (AVX512-BF16 / AMX)."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
 
 
 def configure_threads(threads: int | None) -> None:

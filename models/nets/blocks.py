@@ -166,3 +166,16 @@ def unet_trunk(x: torch.Tensor, downs, blocks, reduce, ups, act, bottom=None) ->
         x = F.interpolate(x, size=skips[i].shape[-2:], mode="bilinear", align_corners=False)
         x = ups[i](act(x + skips[i]))
     return x
+
+
+def cpu_supports_bf16() -> bool:
+    """Whether oneDNN has fast bfloat16 kernels on this CPU (AVX512-BF16 / AMX)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def cpu_autocast_dtype() -> torch.dtype | None:
+    """bfloat16 where the CPU runs it fast, else None (float32)."""
+    return torch.bfloat16 if cpu_supports_bf16() else None
