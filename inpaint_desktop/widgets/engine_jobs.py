@@ -1,10 +1,12 @@
-"""Erase and Colorize as background jobs, and their results as undoable document edits.
+"""Erase, Colorize and damage detection as background jobs, and their results as undoable
+document edits.
 
 The controller snapshots what the job needs in the GUI thread (the flattened picture, the
 mask, the hints), runs the engine on the inference thread, and turns the answer into ONE
 undo step: a new result layer (plus, for Erase, the used part of the mask cleared). A
 result whose picture changed meanwhile (layers edited, another document) is dropped; mask
-painting during a job is fine and is kept.
+painting during a job is fine and is kept. Detection only reports its confidence map
+(`detected`): what it does to the mask is the Restore panel's business.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ HINT_UPDATE_DELAY_MS = 250  # wait for a pause in hint edits before colorizing a
 class EngineChoice:
     inpainter: str | None = None  # None = the registry's default
     colorizer: str | None = None
+    detector: str | None = None
     hd_strategy: str = "crop"
     crop_margin: int = 128
     texture: bool = True  # copy texture into large holes, where the engine can
@@ -50,7 +53,8 @@ def _get_engine(engines: dict, kind: str, name: str | None, device: str):
     for old in [k for k in engines if k[3] != key[3]]:
         del engines[old]  # built from files that may have changed since
     if key not in engines:
-        get = models.get_inpainter if kind == "inpaint" else models.get_colorizer
+        get = {"inpaint": models.get_inpainter, "colorize": models.get_colorizer,
+               "detect": models.get_detector}[kind]
         engines[key] = get(name, device=device)
     return engines[key]
 
@@ -77,6 +81,8 @@ class EngineJobs(QObject):
     error = Signal(str)  # one-line failure for a dialog
     busyChanged = Signal(bool)
     progress = Signal(float, str)
+    detected = Signal(object, str, object)  # job, engine label, uint8 confidence map
+    ended = Signal(object, bool)  # job, whether its result landed (False: failed, cancelled...)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -136,7 +142,9 @@ class EngineJobs(QObject):
             self.schedule_recolorize()
 
     # --- Erase -----------------------------------------------------------------------
-    def erase(self) -> bool:
+    def erase(self, gray: bool = False, tag: str | None = None) -> bool:
+        """Fill the masked area. `gray`: fill the photo's gray copy and keep the whole gray
+        result as the layer (the restored old photo), not only the filled pixels."""
         doc = self.doc
         if doc is None:
             return False
@@ -152,6 +160,10 @@ class EngineJobs(QObject):
             self.message.emit(f"Cannot erase: {e}")
             return False
         image, mask = doc.composite(), doc.mask.copy()
+        if gray:
+            from models.restore import gray_rgb
+
+            image = gray_rgb(image)
         choice = self.choice
         n = next(self._counter)
 
@@ -166,14 +178,15 @@ class EngineJobs(QObject):
             result = engine.inpaint(image, mask, options, cancel=cancel, progress=progress)
             return engine.label or engine.name, result
 
-        job = Job(f"Erase {n}", run, revision=self._content_rev)
+        job = Job(f"{'Fill' if gray else 'Erase'} {n}", run, revision=self._content_rev)
         job.kind, job.doc, job.mask, job.box = "erase", doc, mask, box
+        job.gray, job.tag = gray, tag
         self.worker.submit(job)
         self.message.emit("Erasing... (Esc cancels)")
         return True
 
     # --- Colorize ----------------------------------------------------------------------
-    def colorize(self, live_layer: Layer | None = None) -> bool:
+    def colorize(self, live_layer: Layer | None = None, tag: str | None = None) -> bool:
         doc = self.doc
         if doc is None:
             return False
@@ -193,9 +206,29 @@ class EngineJobs(QObject):
 
         n = next(self._counter) if live_layer is None else 0
         job = Job(f"Colorize {n}", run, revision=self._content_rev)
-        job.kind, job.doc, job.live_layer = "colorize", doc, live_layer
+        job.kind, job.doc, job.live_layer, job.tag = "colorize", doc, live_layer, tag
         self.worker.submit(job)
         self.message.emit("Colorizing... (Esc cancels)")
+        return True
+
+    # --- Detect damage -------------------------------------------------------------------
+    def detect(self, tag: str | None = None, mode: str = "replace") -> bool:
+        """Run the damage detector on the visible picture; the answer comes as `detected`
+        (`mode`, how the caller means to apply it to the mask, comes back on the job)."""
+        doc = self.doc
+        if doc is None:
+            return False
+        image = doc.composite()
+        choice = self.choice
+
+        def run(engines, cancel, progress):
+            engine = _get_engine(engines, "detect", choice.detector, choice.device)
+            return engine.label or engine.name, engine.detect(image, cancel, progress)
+
+        job = Job(f"Detect damage {next(self._counter)}", run, revision=self._content_rev)
+        job.kind, job.doc, job.tag, job.mode = "detect", doc, tag, mode
+        self.worker.submit(job)
+        self.message.emit("Looking for damage... (Esc cancels)")
         return True
 
     def schedule_recolorize(self) -> None:
@@ -231,19 +264,25 @@ class EngineJobs(QObject):
         why = self._stale(job)
         if why is not None:
             self.message.emit(f"{job.title}: result dropped, {why}")
+            self.ended.emit(job, False)
             return
         engine_label, result = answer
         if job.kind == "erase":
             self._paste_erase(job, engine_label, result)
+        elif job.kind == "detect":
+            self.detected.emit(job, engine_label, result)
         else:
             self._paste_colorize(job, engine_label, result)
+        self.ended.emit(job, True)
 
     def _on_failed(self, job, message: str) -> None:
         self.error.emit(f"{job.title} failed: {message}")
+        self.ended.emit(job, False)
 
     def _on_cancelled(self, job) -> None:
         if getattr(job, "live_layer", None) is None:
             self.message.emit(f"{job.title} cancelled")
+        self.ended.emit(job, False)
 
     def _paste_erase(self, job, engine_label: str, result: np.ndarray) -> None:
         doc = self.doc
@@ -252,8 +291,12 @@ class EngineJobs(QObject):
         # Opaque where the mask was painted (soft edges are already blended in `result`),
         # transparent elsewhere, so later edits of the layers below still show through.
         alpha = np.where(used > 0, 255, 0).astype(np.uint8)
-        layer = Layer(name=f"{job.title} ({engine_label})",
-                      pixels=np.ascontiguousarray(result[y0:y1, x0:x1]), alpha=alpha, x=x0, y=y0)
+        if getattr(job, "gray", False):  # the whole restored gray photo, opaque
+            layer = Layer(name=f"{job.title} ({engine_label}, gray)", pixels=result)
+        else:
+            layer = Layer(name=f"{job.title} ({engine_label})",
+                          pixels=np.ascontiguousarray(result[y0:y1, x0:x1]), alpha=alpha,
+                          x=x0, y=y0)
         # Clear the part of the mask this erase used; strokes painted meanwhile stay.
         cleared = doc.mask.copy()
         cleared[job.mask > 0] = 0

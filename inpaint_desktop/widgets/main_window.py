@@ -36,6 +36,7 @@ from inpaint_desktop.widgets.engine_jobs import EngineJobs
 from inpaint_desktop.widgets.engine_panel import EnginePanel
 from inpaint_desktop.widgets.history_panel import HistoryPanel
 from inpaint_desktop.widgets.layers_panel import LayersPanel
+from inpaint_desktop.widgets.restore_panel import RestorePanel
 from inpaint_desktop.widgets.tool_options import ToolOptionsBar
 
 MAX_RECENT = 10
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self._make_actions()
         self.engine_panel = EnginePanel(self.jobs, self.erase_action, self.colorize_action)
         self._add_dock("Erase and Colorize", self.engine_panel, Qt.RightDockWidgetArea)
+        self._make_restore()
         self._make_menus()
         self.tool_options = ToolOptionsBar(self.canvas, self)
         self.addToolBar(Qt.TopToolBarArea, self.tool_options)
@@ -179,6 +181,29 @@ class MainWindow(QMainWindow):
         self.models_action = a("&Models...", self.open_models_dialog, None,
                                "Rename, delete or export your trained models")
 
+    def _make_restore(self) -> None:
+        """Image > Restore old photo... (a dock, hidden until asked for) and Mask > Detect."""
+        self.restore_panel = RestorePanel(self.jobs)
+        self.restore_panel.statusMessage.connect(self._show_status)
+        self.restore_dock = self._add_dock("Restore old photo", self.restore_panel,
+                                           Qt.RightDockWidgetArea)
+        self.tabifyDockWidget(self.engine_panel.parentWidget(), self.restore_dock)
+        self.restore_dock.hide()
+        self.detect_action = self._action(
+            "&Detect damage", self.detect_damage, None,
+            "Mark scratches, dust and tears in the mask (Shift adds to the mask)")
+        self.restore_action = self._action(
+            "Restore &old photo...", self.show_restore_panel, None,
+            "Detect damage, fill it on the gray photo, colorize")
+
+    def detect_damage(self) -> bool:
+        self._finish_tool()
+        return self.restore_panel.detect()
+
+    def show_restore_panel(self) -> None:
+        self.restore_dock.show()
+        self.restore_dock.raise_()
+
     def _make_menus(self) -> None:
         bar = self.menuBar()
         m = bar.addMenu("&File")
@@ -203,10 +228,14 @@ class MainWindow(QMainWindow):
         m.addActions([self.grow_action, self.shrink_action, self.feather_action])
         m.addSeparator()
         m.addAction(self.show_mask_action)
+        m.addSeparator()
+        m.addAction(self.detect_action)
 
         m = bar.addMenu("&Image")
         m.addActions([self.erase_action, self.colorize_action, self.clear_hints_action,
                       self.cancel_action])
+        m.addSeparator()
+        m.addAction(self.restore_action)
 
         m = bar.addMenu("&Layer")
         m.addActions(self.layers_panel.layer_actions())
@@ -353,6 +382,7 @@ class MainWindow(QMainWindow):
         self.canvas.set_document(doc, self.undo_stack)
         self.layers_panel.set_document(doc, self.undo_stack)
         self.jobs.set_document(doc, self.undo_stack)
+        self.restore_panel.set_document(doc)
         shown = project_path or (doc.source_path if doc else None)
         self.setWindowFilePath(shown or "")
         self.setWindowTitle(f"{Path(shown).name if shown else 'Untitled'}[*] - Inpaint Desktop"
@@ -367,7 +397,7 @@ class MainWindow(QMainWindow):
                     self.clear_mask_action, self.select_all_action, self.invert_action,
                     self.grow_action, self.shrink_action, self.feather_action,
                     self.erase_action, self.colorize_action, self.compare_action,
-                    self.clear_hints_action):
+                    self.clear_hints_action, self.detect_action):
             act.setEnabled(has)
 
     def open_dialog(self) -> None:
