@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QDockWidget,
     QFileDialog,
     QInputDialog,
@@ -28,12 +29,14 @@ from inpaint_desktop.document.image_io import (
     OPEN_FILTER,
     ImageFileError,
     export_document,
+    has_location,
     load_image,
 )
 from inpaint_desktop.document.project import PROJECT_EXTENSION, load_project, save_project
 from inpaint_desktop.settings import settings
 from inpaint_desktop.widgets.engine_jobs import EngineJobs
 from inpaint_desktop.widgets.engine_panel import EnginePanel
+from inpaint_desktop.widgets.export_dialog import ExportOptionsDialog, needs_options
 from inpaint_desktop.widgets.history_panel import HistoryPanel
 from inpaint_desktop.widgets.layers_panel import LayersPanel
 from inpaint_desktop.widgets.tool_options import ToolOptionsBar
@@ -390,7 +393,7 @@ class MainWindow(QMainWindow):
             else:
                 loaded = load_image(path)
                 doc = Document.from_image(loaded.pixels, source_path=os.path.abspath(path),
-                                          icc_profile=loaded.icc_profile)
+                                          icc_profile=loaded.icc_profile, exif=loaded.exif)
                 project, notes = None, loaded.notes
         except ImageFileError as e:
             self.report_error(str(e))
@@ -451,19 +454,24 @@ class MainWindow(QMainWindow):
             self, "Export image", default, "PNG image (*.png);;JPEG image (*.jpg *.jpeg)")
         if not path:
             return
-        quality = 92
-        if path.lower().endswith((".jpg", ".jpeg")):
-            quality, ok = QInputDialog.getInt(self, "JPEG quality", "Quality (1-100):",
-                                              int(settings().value("export/quality", 92)),
-                                              1, 100)
-            if not ok:
+        s = settings()
+        quality = int(s.value("export/quality", 92))
+        strip = s.value("export/strip_location", False) in (True, "true")
+        located = has_location(self.doc.exif)
+        if needs_options(path, located):
+            dialog = ExportOptionsDialog(path, quality=quality, has_location=located,
+                                         strip_location=strip, parent=self)
+            if dialog.exec() != QDialog.Accepted:
                 return
-            settings().setValue("export/quality", quality)
-        self.export_to(path, quality)
+            quality, strip = dialog.quality(), dialog.strip_location()
+            s.setValue("export/quality", quality)
+            if located:
+                s.setValue("export/strip_location", strip)
+        self.export_to(path, quality, strip_location=strip)
 
-    def export_to(self, path: str, quality: int = 92) -> bool:
+    def export_to(self, path: str, quality: int = 92, strip_location: bool = False) -> bool:
         try:
-            export_document(self.doc, path, quality=quality)
+            export_document(self.doc, path, quality=quality, strip_location=strip_location)
         except ImageFileError as e:
             self.report_error(str(e))
             return False

@@ -235,3 +235,59 @@ def test_undo_during_a_stroke_ends_it_first(window, photo, qtbot):
     window.redo_action.trigger()
     assert window.doc.mask.any()
     assert "Brush" in window.undo_action.text()
+
+
+def camera_jpeg(path, orientation=6):
+    """A camera-like JPEG: make, date, GPS position, and a sideways orientation."""
+    exif = Image.Exif()
+    exif[0x010F] = "TestCam"
+    exif[0x0132] = "2021:06:05 14:03:00"
+    exif[0x0112] = orientation
+    exif.get_ifd(0x8825).update({1: "N", 2: (52.0, 30.0, 0.0), 3: "E", 4: (4.0, 53.0, 0.0)})
+    arr = np.random.default_rng(3).integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    Image.fromarray(arr).save(path, exif=exif.tobytes(), quality=95)
+    return path
+
+
+def on_next_modal(handler):
+    """Run handler(dialog) once the next modal dialog's event loop runs."""
+    from PySide6.QtCore import QTimer
+
+    QTimer.singleShot(0, lambda: handler(QApplication.activeModalWidget()))
+
+
+def export_via_dialog(window, qtbot, monkeypatch, out, strip: bool):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+
+    def answer(dialog):
+        assert dialog.strip_box.isEnabled()
+        if dialog.strip_box.isChecked() != strip:
+            qtbot.mouseClick(dialog.strip_box, Qt.LeftButton,
+                             pos=QPoint(8, dialog.strip_box.height() // 2))
+        qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
+
+    on_next_modal(answer)
+    window.export_action.trigger()
+
+
+def test_exif_survives_project_and_export_and_location_can_be_stripped(
+        window, tmp_path, qtbot, monkeypatch):
+    src = camera_jpeg(tmp_path / "IMG_0001.jpg")
+    assert window.open_path(str(src))
+    assert (window.doc.width, window.doc.height) == (40, 60)  # turned upright
+    window.select_all_action.trigger()
+    project = tmp_path / "work.inpaint"
+    assert window._save_project_to(str(project))
+    window.set_document(None)
+    assert window.open_path(str(project))
+
+    for name, strip in (("kept.jpg", False), ("stripped.jpg", True)):
+        export_via_dialog(window, qtbot, monkeypatch, tmp_path / name, strip)
+        with Image.open(tmp_path / name) as im:
+            exif = im.getexif()
+            assert exif[0x010F] == "TestCam" and exif[0x0132] == "2021:06:05 14:03:00"
+            assert exif[0x0112] == 1  # the pixels are upright already
+            assert bool(exif.get_ifd(0x8825)) == (not strip)
