@@ -10,8 +10,8 @@ select_hint); this tool turns mouse and keys into hint edits, each ONE undo step
   cancels the drag);
 - Delete / Backspace: remove the selected hint; right-click on a marker: remove it;
 - double-click on a marker: pick its colour in a dialog (pick_color);
-- Ctrl+click or Alt+click: eyedropper, the current colour becomes the picture's pixel under the cursor
-  (which recolours the selected hint, as every change of the current colour does);
+- Ctrl+click or Alt+click: eyedropper, the current colour becomes the picture's pixel under
+  the cursor (which recolours the selected hint, as every change of the current colour does);
 - Esc: drop the selection.
 
 Markers keep their screen size at every zoom: a filled circle of the hint's colour inside a
