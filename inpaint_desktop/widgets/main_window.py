@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QStyle,
     QToolButton,
 )
 
@@ -39,9 +40,13 @@ from inpaint_desktop.widgets.engine_panel import EnginePanel
 from inpaint_desktop.widgets.export_dialog import ExportOptionsDialog, needs_options
 from inpaint_desktop.widgets.history_panel import HistoryPanel
 from inpaint_desktop.widgets.layers_panel import LayersPanel
-from inpaint_desktop.widgets.tool_options import ToolOptionsBar
+from inpaint_desktop.widgets.shortcuts import set_tooltip
+from inpaint_desktop.widgets.tool_options import TOOL_KEYS, ToolOptionsBar
 
 MAX_RECENT = 10
+# Bumped when the tool bar layout changes: an older saved layout (the tool options in the
+# main tool bar's row) is then ignored instead of restored.
+STATE_VERSION = 1
 TOOLS = (  # name, label, shortcut
     ("brush", "&Brush", "B"),
     ("eraser", "&Eraser", "E"),
@@ -88,6 +93,7 @@ class MainWindow(QMainWindow):
         self._add_dock("Erase and Colorize", self.engine_panel, Qt.RightDockWidgetArea)
         self._make_menus()
         self.tool_options = ToolOptionsBar(self.canvas, self)
+        self.addToolBarBreak(Qt.TopToolBarArea)  # a row of its own: never behind an overflow
         self.addToolBar(Qt.TopToolBarArea, self.tool_options)
         self._make_status_bar()
         self._restore_settings()
@@ -109,6 +115,7 @@ class MainWindow(QMainWindow):
             action.setShortcuts([QKeySequence(k) for k in keys])
         if tip:
             action.setStatusTip(tip)
+        set_tooltip(action, detail=tip or "")
         action.setCheckable(checkable)
         action.triggered.connect(slot)
         self.addAction(action)  # shortcuts work even when the menu bar is hidden
@@ -128,6 +135,13 @@ class MainWindow(QMainWindow):
 
         self.undo_action = a("&Undo", self.undo, QKeySequence.Undo)
         self.redo_action = a("&Redo", self.redo, ["Ctrl+Shift+Z", "Ctrl+Y"])
+        # Icons, so that the tool bar buttons stay small whatever the command's name; the
+        # name is in the tooltip (and in the Edit menu).
+        style = self.style()
+        self.undo_action.setIcon(QIcon.fromTheme("edit-undo",
+                                                 style.standardIcon(QStyle.SP_ArrowBack)))
+        self.redo_action.setIcon(QIcon.fromTheme("edit-redo",
+                                                 style.standardIcon(QStyle.SP_ArrowForward)))
         st = self.undo_stack
         st.canUndoChanged.connect(self.undo_action.setEnabled)
         st.canRedoChanged.connect(self.redo_action.setEnabled)
@@ -140,6 +154,7 @@ class MainWindow(QMainWindow):
         self.tool_actions: dict[str, QAction] = {}
         for name, label, key in TOOLS:
             act = a(label, lambda _=False, n=name: self.canvas.set_tool(n), key, checkable=True)
+            set_tooltip(act, detail=TOOL_KEYS[name])
             self.tool_group.addAction(act)
             self.tool_actions[name] = act
         self.canvas.toolChanged.connect(self._on_tool_changed)
@@ -267,10 +282,16 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 5000)
 
     def _on_undo_text(self, text: str) -> None:
-        self.undo_action.setText(f"&Undo {text}".strip())
+        self._name_step(self.undo_action, "Undo", text)
 
     def _on_redo_text(self, text: str) -> None:
-        self.redo_action.setText(f"&Redo {text}".strip())
+        self._name_step(self.redo_action, "Redo", text)
+
+    @staticmethod
+    def _name_step(action: QAction, verb: str, text: str) -> None:
+        short = text if len(text) <= 40 else text[:39] + "…"  # the menu stays narrow
+        action.setText(f"&{verb} {short}".strip())
+        set_tooltip(action, f"{verb} {text}".strip())
 
     def undo(self) -> None:
         self._finish_tool()
@@ -319,13 +340,13 @@ class MainWindow(QMainWindow):
             self.resize(1280, 820)
         state = s.value("window/state")
         if state is not None:
-            self.restoreState(state)
+            self.restoreState(state, STATE_VERSION)
         self._rebuild_recent_menu()
 
     def _save_settings(self) -> None:
         s = settings()
         s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/state", self.saveState())
+        s.setValue("window/state", self.saveState(STATE_VERSION))
 
     def recent_files(self) -> list[str]:
         value = settings().value("recent", [])

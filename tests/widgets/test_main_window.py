@@ -182,13 +182,13 @@ def test_close_with_unsaved_changes_can_be_cancelled(window, photo, monkeypatch)
 def test_geometry_and_recent_files_are_remembered(qtbot, isolated_settings, photo):
     w = MainWindow()
     qtbot.addWidget(w)
-    w.resize(760, 640)
+    w.resize(760, 700)  # above the minimum height (docks and two tool bar rows)
     w.show()
     w.open_path(str(photo[0]))
     assert w.close()
     w2 = MainWindow()
     qtbot.addWidget(w2)
-    assert (w2.width(), w2.height()) == (760, 640)
+    assert (w2.width(), w2.height()) == (760, 700)
     assert w2.recent_files() == [str(photo[0])]
     assert w2.recent_menu.actions()[0].text() == "holiday.png"
 
@@ -291,3 +291,72 @@ def test_exif_survives_project_and_export_and_location_can_be_stripped(
             assert exif[0x010F] == "TestCam" and exif[0x0132] == "2021:06:05 14:03:00"
             assert exif[0x0112] == 1  # the pixels are upright already
             assert bool(exif.get_ifd(0x8825)) == (not strip)
+
+
+def inside_window(window, widget) -> bool:
+    """Shown, and wholly inside the window (not clipped away, not behind an overflow)."""
+    if not widget.isVisible():
+        return False
+    top_left = widget.mapTo(window, widget.rect().topLeft())
+    bottom_right = widget.mapTo(window, widget.rect().bottomRight())
+    return window.rect().contains(top_left) and window.rect().contains(bottom_right)
+
+
+def test_every_tools_options_visible_at_1280_by_820(qtbot, isolated_settings, photo,
+                                                     monkeypatch):
+    from PySide6.QtWidgets import QToolBar, QToolButton
+
+    from inpaint_desktop.commands import push_edit
+
+    w = MainWindow()  # no saved geometry: the default size
+    monkeypatch.setattr(w, "ask_save_changes", lambda: QMessageBox.Discard)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w)  # shortcuts need it active
+    assert (w.width(), w.height()) == (1280, 820)
+    w.open_path(str(photo[0]))
+    opts = w.tool_options
+    expected = {
+        "brush": [opts.size_box, opts.hardness, opts.color_button, opts.opacity],
+        "eraser": [opts.size_box, opts.hardness, opts.color_button, opts.opacity],
+        "lasso": [opts.color_button, opts.opacity],
+        "polygon": [opts.color_button, opts.opacity],
+        "rectangle": [opts.color_button, opts.opacity],
+        "hint": [opts.hint_button],
+    }
+    keys = {"brush": Qt.Key_B, "eraser": Qt.Key_E, "lasso": Qt.Key_L, "polygon": Qt.Key_P,
+            "rectangle": Qt.Key_M, "hint": Qt.Key_C}
+    w.canvas.setFocus()
+    for name, widgets in expected.items():
+        qtbot.keyClick(w.canvas, keys[name])
+        assert w.canvas.tool_name() == name
+        QApplication.processEvents()  # the tool bar lays itself out again
+        for widget in widgets:
+            assert inside_window(w, widget), (name, widget.toolTip())
+        assert inside_window(w, opts.keys_label) and opts.keys_label.text().strip()
+        if name != "hint":
+            assert not opts.hint_button.isVisible()  # only the active tool's options
+    for bar in w.findChildren(QToolBar):
+        ext = bar.findChild(QToolButton, "qt_toolbar_ext_button")
+        assert ext is None or not ext.isVisible(), f"{bar.windowTitle()} overflows"
+
+    toolbar = w.findChild(QToolBar, "tools")
+    undo_button = toolbar.widgetForAction(w.undo_action)
+    push_edit(w.undo_stack, w.doc, masking.select_all(w.doc),
+              "Opacity of 'Colorize 2 (Hint colorizer (default))' and much more text")
+    qtbot.wait(0)
+    assert undo_button.width() <= 48
+    assert "Opacity of 'Colorize 2" in undo_button.toolTip()
+    assert "Ctrl+Z" in undo_button.toolTip()
+    for bar in w.findChildren(QToolBar):
+        ext = bar.findChild(QToolButton, "qt_toolbar_ext_button")
+        assert ext is None or not ext.isVisible(), f"{bar.windowTitle()} overflows"
+
+
+def test_tooltips_name_shortcuts_and_modifiers(window):
+    assert "Ctrl+Z" in window.undo_action.toolTip()
+    assert "Ctrl+Shift+Z" in window.redo_action.toolTip()
+    assert "(L)" in window.tool_actions["lasso"].toolTip()
+    assert "Ctrl (or Alt) subtracts" in window.tool_actions["lasso"].toolTip()
+    assert "Ctrl (or Alt)+click" in window.tool_actions["hint"].toolTip()
+    assert "Ctrl+E" in window.export_action.toolTip()
