@@ -38,6 +38,13 @@ from inpaint_desktop.settings import settings
 from inpaint_desktop.widgets.engine_jobs import EngineJobs
 from inpaint_desktop.widgets.engine_panel import EnginePanel
 from inpaint_desktop.widgets.export_dialog import ExportOptionsDialog, needs_options
+from inpaint_desktop.widgets.help_dialog import (
+    CANVAS_KEYS,
+    AboutDialog,
+    ShortcutsDialog,
+    menu_rows,
+    tool_rows,
+)
 from inpaint_desktop.widgets.history_panel import HistoryPanel
 from inpaint_desktop.widgets.layers_panel import LayersPanel
 from inpaint_desktop.widgets.shortcuts import set_tooltip
@@ -197,11 +204,17 @@ class MainWindow(QMainWindow):
         self.models_action = a("&Models...", self.open_models_dialog, None,
                                "Rename, delete or export your trained models")
 
+        self.shortcuts_action = a("&Keyboard shortcuts...", self.open_shortcuts,
+                                  QKeySequence.HelpContents, "Every command and its keys")
+        self.about_action = a("&About Inpaint Desktop", self.open_about, None,
+                              "Versions, and where your models and training runs are kept")
+
     def _make_menus(self) -> None:
         bar = self.menuBar()
         m = bar.addMenu("&File")
         m.addAction(self.open_action)
         self.recent_menu = m.addMenu("Open &recent")
+        self.recent_menu.setObjectName("recent")
         m.addSeparator()
         m.addActions([self.save_action, self.save_as_action, self.export_action])
         m.addSeparator()
@@ -240,6 +253,9 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         for dock in self.findChildren(QDockWidget):
             m.addAction(dock.toggleViewAction())
+
+        m = bar.addMenu("&Help")
+        m.addActions([self.shortcuts_action, self.about_action])
 
         toolbar = self.addToolBar("Tools")
         toolbar.setObjectName("tools")
@@ -549,6 +565,21 @@ class MainWindow(QMainWindow):
         self.models_dialog.show()
         self.models_dialog.raise_()
         return self.models_dialog
+
+    # --- help --------------------------------------------------------------------------------
+    def open_shortcuts(self) -> ShortcutsDialog:
+        rows = menu_rows(self.menuBar()) + tool_rows(self.tool_actions, TOOL_KEYS) + CANVAS_KEYS
+        dialog = ShortcutsDialog(rows, self)  # built anew: it shows today's shortcuts
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.show()
+        dialog.search.setFocus()
+        return dialog
+
+    def open_about(self) -> AboutDialog:
+        dialog = AboutDialog(self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def _on_models_changed(self) -> None:
         self.engine_panel.refresh_engines()

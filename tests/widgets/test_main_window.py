@@ -360,3 +360,43 @@ def test_tooltips_name_shortcuts_and_modifiers(window):
     assert "Ctrl (or Alt) subtracts" in window.tool_actions["lasso"].toolTip()
     assert "Ctrl (or Alt)+click" in window.tool_actions["hint"].toolTip()
     assert "Ctrl+E" in window.export_action.toolTip()
+
+
+def test_help_lists_the_real_shortcuts_searchably(window, qtbot):
+    from PySide6.QtGui import QKeySequence
+
+    from inpaint_desktop.widgets.help_dialog import ShortcutsDialog
+
+    window.invert_action.setShortcut(QKeySequence("Ctrl+Alt+J"))  # read from the actions
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    qtbot.keyClick(window.canvas, Qt.Key_F1)
+    dialog = window.findChild(ShortcutsDialog)
+    assert dialog is not None and dialog.isVisible()
+    rows = dialog.visible_rows()
+    assert ("Edit", "Undo", "Ctrl+Z") in rows
+    assert ("Mask", "Invert mask", "Ctrl+Alt+J") in rows
+    assert ("Tools", "Lasso", "L") in rows
+    assert any("Ctrl (or Alt) subtracts" in keys for _m, _c, keys in rows)
+    assert not any(menu.startswith("File > Open recent") for menu, _c, _k in rows)
+    qtbot.keyClicks(dialog.search, "ctrl+d")
+    assert dialog.visible_rows() == [("Mask", "Clear mask", "Ctrl+D")]
+    dialog.search.clear()
+    qtbot.keyClicks(dialog.search, "grow mask")
+    assert [c for _m, c, _k in dialog.visible_rows()] == ["Grow mask"]
+
+
+def test_about_names_versions_and_folders(window, trainer_env):
+    from importlib import metadata
+
+    from PySide6.QtCore import qVersion
+
+    from inpaint_desktop.widgets.help_dialog import AboutDialog
+
+    models_dir, runs_dir = trainer_env
+    window.about_action.trigger()
+    dialog = window.findChild(AboutDialog)
+    text = dialog.label.text()
+    assert qVersion() in text and metadata.version("torch") in text
+    assert metadata.version("inpaint-desktop") in text
+    assert str(models_dir) in text and str(runs_dir) in text
