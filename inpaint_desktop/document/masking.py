@@ -125,6 +125,14 @@ def _edit(doc: Document, new: np.ndarray, label: str) -> PixelEdit | None:
     return PixelEdit(doc.MASK, patches, label=label) if patches else None
 
 
+def replace(doc: Document, new: np.ndarray, label: str = "Replace mask") -> PixelEdit | None:
+    """The whole mask becomes `new` (H x W uint8, the document's size): an imported mask."""
+    if new.shape != doc.mask.shape or new.dtype != np.uint8:
+        raise ValueError(f"the mask must be {doc.width} x {doc.height} uint8, got "
+                         f"{new.shape} {new.dtype}")
+    return _edit(doc, new, label)
+
+
 def clear(doc: Document) -> PixelEdit | None:
     return _edit(doc, np.zeros_like(doc.mask), "Clear mask")
 

@@ -35,6 +35,7 @@ from inpaint_desktop.document.image_io import (
 )
 from inpaint_desktop.document.project import PROJECT_EXTENSION, load_project, save_project
 from inpaint_desktop.settings import settings
+from inpaint_desktop.widgets import transfer
 from inpaint_desktop.widgets.engine_jobs import EngineJobs
 from inpaint_desktop.widgets.engine_panel import EnginePanel
 from inpaint_desktop.widgets.export_dialog import ExportOptionsDialog, needs_options
@@ -49,6 +50,7 @@ from inpaint_desktop.widgets.history_panel import HistoryPanel
 from inpaint_desktop.widgets.layers_panel import LayersPanel
 from inpaint_desktop.widgets.shortcuts import set_tooltip
 from inpaint_desktop.widgets.tool_options import TOOL_KEYS, ToolOptionsBar
+from inpaint_desktop.widgets.transfer import MASK_FILTER
 
 MAX_RECENT = 10
 # Bumped when the tool bar layout changes: an older saved layout (the tool options in the
@@ -139,6 +141,12 @@ class MainWindow(QMainWindow):
         self.export_action = a("&Export image...", self.export_dialog, "Ctrl+E",
                                "Save the flattened picture as PNG or JPEG")
         self.quit_action = a("&Quit", self.close, QKeySequence.Quit)
+        self.import_mask_action = a("&Import mask...", self.import_mask_dialog, None,
+                                    "Load a mask from a PNG: white = fill, black or "
+                                    "transparent = keep")
+        self.export_mask_action = a("Export &mask...", self.export_mask_dialog, None,
+                                    "Save the mask as a PNG (white = fill), as the command "
+                                    "line's --mask reads it")
 
         self.undo_action = a("&Undo", self.undo, QKeySequence.Undo)
         self.redo_action = a("&Redo", self.redo, ["Ctrl+Shift+Z", "Ctrl+Y"])
@@ -156,6 +164,13 @@ class MainWindow(QMainWindow):
         st.redoTextChanged.connect(self._on_redo_text)
         self.undo_action.setEnabled(False)
         self.redo_action.setEnabled(False)
+        self.copy_action = a("&Copy image", self.copy_image, QKeySequence.Copy,
+                             "Copy the picture as shown (visible layers, no mask)")
+        self.paste_action = a("&Paste image", lambda: self.paste_image(), QKeySequence.Paste,
+                              "Paste the clipboard's picture as a new layer (as a new image "
+                              "when none is open)")
+        self.paste_new_action = a("Paste as &new image", lambda: self.paste_image(True),
+                                  "Ctrl+Shift+V", "Open the clipboard's picture on its own")
 
         self.tool_group = QActionGroup(self)
         self.tool_actions: dict[str, QAction] = {}
@@ -218,10 +233,14 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         m.addActions([self.save_action, self.save_as_action, self.export_action])
         m.addSeparator()
+        m.addActions([self.import_mask_action, self.export_mask_action])
+        m.addSeparator()
         m.addAction(self.quit_action)
 
         m = bar.addMenu("&Edit")
         m.addActions([self.undo_action, self.redo_action])
+        m.addSeparator()
+        m.addActions([self.copy_action, self.paste_action, self.paste_new_action])
 
         m = bar.addMenu("&Tools")
         m.addActions(list(self.tool_actions.values()))
@@ -407,7 +426,8 @@ class MainWindow(QMainWindow):
                     self.clear_mask_action, self.select_all_action, self.invert_action,
                     self.grow_action, self.shrink_action, self.feather_action,
                     self.erase_action, self.colorize_action, self.compare_action,
-                    self.clear_hints_action):
+                    self.clear_hints_action, self.import_mask_action,
+                    self.export_mask_action, self.copy_action):
             act.setEnabled(has)
 
     def open_dialog(self) -> None:
@@ -513,6 +533,59 @@ class MainWindow(QMainWindow):
             self.report_error(str(e))
             return False
         self.statusBar().showMessage(f"Exported {Path(path).name}", 5000)
+        return True
+
+    # --- masks and the clipboard -------------------------------------------------------------
+    def import_mask_dialog(self) -> None:
+        if self.doc is None:
+            return
+        start = os.path.dirname(self.doc.source_path or self.project_path or "")
+        path, _ = QFileDialog.getOpenFileName(self, "Import mask", start,
+                                              f"{MASK_FILTER};;{OPEN_FILTER}")
+        if path:
+            self._transfer(transfer.import_mask, self.doc, self.undo_stack, path)
+
+    def export_mask_dialog(self) -> None:
+        if self.doc is None:
+            return
+        src = Path(self.doc.source_path or self.project_path or "untitled.png")
+        default = str(src.with_name(f"{src.stem}-mask.png"))
+        path, _ = QFileDialog.getSaveFileName(self, "Export mask", default, MASK_FILTER)
+        if path:
+            self._transfer(transfer.export_mask, self.doc, path)
+
+    def copy_image(self) -> bool:
+        return self.doc is not None and self._transfer(transfer.copy_image, self.doc)
+
+    def paste_image(self, as_new: bool = False) -> bool:
+        """A new layer on the open picture; a new image when none is open (or asked for)."""
+        try:
+            pasted = transfer.clipboard_image()
+        except ImageFileError as e:
+            self.report_error(str(e))
+            return False
+        if pasted is None:
+            self._show_status("The clipboard holds no picture")
+            return False
+        if self.doc is not None and not as_new:
+            self._show_status(transfer.paste_as_layer(self.doc, self.undo_stack, *pasted))
+            return True
+        if not self.confirm_discard():
+            return False
+        self.set_document(transfer.new_document(*pasted))
+        self.undo_stack.resetClean()  # no file holds it yet: closing asks to save it
+        self.setWindowModified(True)
+        h, w = pasted[0].shape[:2]
+        self._show_status(f"Pasted a new {w} x {h} image")
+        return True
+
+    def _transfer(self, fn, *args) -> bool:
+        try:
+            message = fn(*args)
+        except ImageFileError as e:
+            self.report_error(str(e))
+            return False
+        self._show_status(message)
         return True
 
     def confirm_discard(self) -> bool:

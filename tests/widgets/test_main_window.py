@@ -400,3 +400,71 @@ def test_about_names_versions_and_folders(window, trainer_env):
     assert qVersion() in text and metadata.version("torch") in text
     assert metadata.version("inpaint-desktop") in text
     assert str(models_dir) in text and str(runs_dir) in text
+
+
+def test_import_and_export_mask(window, photo, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    window.open_path(str(photo[0]))
+    strokes = np.zeros((90, 120, 4), np.uint8)  # white strokes on a transparent layer
+    strokes[20:40, 30:70] = 255
+    Image.fromarray(strokes, "RGBA").save(tmp_path / "strokes.png")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        lambda *a, **k: (str(tmp_path / "strokes.png"), ""))
+    window.import_mask_action.trigger()
+    expected = np.zeros((90, 120), np.uint8)
+    expected[20:40, 30:70] = 255
+    assert np.array_equal(window.doc.mask, expected)
+    assert window.undo_stack.count() == 1  # one step
+    window.undo_action.trigger()
+    assert not window.doc.mask.any()
+    window.redo_action.trigger()
+
+    Image.fromarray(np.full((60, 80), 255, np.uint8)).save(tmp_path / "small.png")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        lambda *a, **k: (str(tmp_path / "small.png"), ""))
+    window.import_mask_action.trigger()
+    assert "small.png" in window.last_error and "80 x 60" in window.last_error
+    assert "120 x 90" in window.last_error
+    assert np.array_equal(window.doc.mask, expected) and window.undo_stack.count() == 1
+
+    window.doc.mask[50:52, :] = 128  # soft values survive as grays
+    out = tmp_path / "exported"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    window.export_mask_action.trigger()
+    from inpaint_desktop.document.image_io import load_mask
+
+    assert np.array_equal(load_mask(tmp_path / "exported.png"), window.doc.mask)
+
+
+def test_paste_as_new_image_then_as_layer_and_copy(window, qtbot):
+    from PySide6.QtGui import QImage
+
+    rng = np.random.default_rng(5)
+    pasted = np.ascontiguousarray(rng.integers(0, 256, (30, 40, 3), dtype=np.uint8))
+    image = QImage(pasted.data, 40, 30, 120, QImage.Format_RGB888).copy()
+    QApplication.clipboard().setImage(image)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    window.canvas.setFocus()
+    qtbot.keyClick(window.canvas, Qt.Key_V, Qt.ControlModifier)  # no picture open: new image
+    assert window.doc is not None and np.array_equal(window.doc.composite(), pasted)
+    assert window.isWindowModified() and not window.undo_stack.isClean()
+
+    small = np.ascontiguousarray(np.full((10, 20, 3), 200, np.uint8))
+    QApplication.clipboard().setImage(QImage(small.data, 20, 10, 60,
+                                             QImage.Format_RGB888).copy())
+    qtbot.keyClick(window.canvas, Qt.Key_V, Qt.ControlModifier)  # open: a layer
+    assert [la.name for la in window.doc.layers] == ["Background", "Pasted"]
+    assert window.doc.layers[1].bbox == (10, 10, 30, 20)  # centred
+    assert window.undo_stack.count() == 1
+    assert "new layer" in window.statusBar().currentMessage()
+
+    qtbot.keyClick(window.canvas, Qt.Key_C, Qt.ControlModifier)
+    copied = QApplication.clipboard().image().convertToFormat(QImage.Format_RGB888)
+    assert (copied.width(), copied.height()) == (40, 30)
+    from inpaint_desktop.canvas.render import array_view
+
+    assert np.array_equal(array_view(copied, 3), window.doc.composite())
+    window.undo_action.trigger()
+    assert len(window.doc.layers) == 1
