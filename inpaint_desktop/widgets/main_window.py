@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
     QFileDialog,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -48,6 +47,7 @@ from inpaint_desktop.widgets.help_dialog import (
 )
 from inpaint_desktop.widgets.history_panel import HistoryPanel
 from inpaint_desktop.widgets.layers_panel import LayersPanel
+from inpaint_desktop.widgets.mask_preview import MaskAdjustDialog
 from inpaint_desktop.widgets.shortcuts import set_tooltip
 from inpaint_desktop.widgets.tool_options import TOOL_KEYS, ToolOptionsBar
 from inpaint_desktop.widgets.transfer import MASK_FILTER
@@ -190,9 +190,12 @@ class MainWindow(QMainWindow):
                                    QKeySequence.SelectAll)
         self.invert_action = a("&Invert mask", lambda: self.mask_op(masking.invert),
                                "Ctrl+Shift+I")
-        self.grow_action = a("&Grow mask...", lambda: self._ask_mask_px("Grow", 1))
-        self.shrink_action = a("&Shrink mask...", lambda: self._ask_mask_px("Shrink", -1))
-        self.feather_action = a("&Feather mask...", self._ask_feather)
+        self.grow_action = a("&Grow mask...", lambda: self.adjust_mask("grow"), None,
+                             "Widen the mask, previewed live")
+        self.shrink_action = a("&Shrink mask...", lambda: self.adjust_mask("shrink"), None,
+                               "Narrow the mask, previewed live")
+        self.feather_action = a("&Feather mask...", lambda: self.adjust_mask("feather"), None,
+                                "Soften the mask's edge, previewed live")
         self.show_mask_action = a("&Show mask", self.canvas.set_mask_visible, "H",
                                   checkable=True)
         self.show_mask_action.setChecked(True)
@@ -746,15 +749,18 @@ class MainWindow(QMainWindow):
             return False
         return True
 
-    def _ask_mask_px(self, verb: str, sign: int) -> None:
-        px, ok = QInputDialog.getInt(self, f"{verb} mask", "Pixels:", 8, 1, 500)
-        if ok:
-            self.mask_op(masking.grow, sign * px)
-
-    def _ask_feather(self) -> None:
-        px, ok = QInputDialog.getInt(self, "Feather mask", "Radius (pixels):", 8, 1, 500)
-        if ok:
-            self.mask_op(masking.feather, px)
+    def adjust_mask(self, kind: str) -> MaskAdjustDialog | None:
+        """Grow, shrink or feather, previewed on the canvas while the value changes."""
+        if self.doc is None:
+            return None
+        self._finish_tool()
+        key = f"mask/{kind}_px"
+        dialog = MaskAdjustDialog(self.doc, self.undo_stack, kind,
+                                  int(settings().value(key, 8)), self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: settings().setValue(key, dialog.value()))
+        dialog.open()
+        return dialog
 
     # --- window events ---------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:

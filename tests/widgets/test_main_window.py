@@ -468,3 +468,44 @@ def test_paste_as_new_image_then_as_layer_and_copy(window, qtbot):
     assert np.array_equal(array_view(copied, 3), window.doc.composite())
     window.undo_action.trigger()
     assert len(window.doc.layers) == 1
+
+
+@pytest.mark.parametrize("kind, op, value", [("grow", masking.grown, 5),
+                                             ("shrink", lambda m, v: masking.grown(m, -v), 3),
+                                             ("feather", masking.feathered, 6)])
+def test_grow_shrink_feather_preview_live(window, photo, qtbot, kind, op, value):
+    from inpaint_desktop.widgets.mask_preview import MaskAdjustDialog
+
+    window.open_path(str(photo[0]))
+    window.doc.mask[30:60, 40:80] = 255  # as if painted
+    original = window.doc.mask.copy()
+    repaints = []
+    window.doc.add_listener(lambda change: repaints.append(change.mask))
+    action = {"grow": window.grow_action, "shrink": window.shrink_action,
+              "feather": window.feather_action}[kind]
+
+    action.trigger()
+    dialog = window.findChild(MaskAdjustDialog)
+    qtbot.waitExposed(dialog)
+    dialog.spin.selectAll()
+    qtbot.keyClicks(dialog.spin, str(value))
+    # the canvas already shows the result, and nothing is in the undo history yet
+    assert np.array_equal(window.doc.mask, op(original, value)) and repaints[-1]
+    assert window.undo_stack.count() == 0
+    qtbot.mouseClick(dialog.cancel_button, Qt.LeftButton)
+    assert np.array_equal(window.doc.mask, original) and window.undo_stack.count() == 0
+
+    action.trigger()
+    dialog = window.findChildren(MaskAdjustDialog)[-1]
+    qtbot.waitExposed(dialog)
+    dialog.spin.selectAll()
+    qtbot.keyClicks(dialog.spin, str(value))
+    qtbot.keyClick(dialog.spin, Qt.Key_Up)  # the arrow keys preview too
+    assert np.array_equal(window.doc.mask, op(original, value + 1))
+    qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
+    result = op(original, value + 1)
+    assert np.array_equal(window.doc.mask, result) and window.undo_stack.count() == 1
+    window.undo_action.trigger()
+    assert np.array_equal(window.doc.mask, original)
+    window.redo_action.trigger()
+    assert np.array_equal(window.doc.mask, result)
