@@ -250,10 +250,19 @@ def camera_jpeg(path, orientation=6):
 
 
 def on_next_modal(handler):
-    """Run handler(dialog) once the next modal dialog's event loop runs."""
+    """Run handler(dialog) once the next modal dialog's event loop runs. A failing handler
+    still closes the dialog, so that the test fails instead of hanging."""
     from PySide6.QtCore import QTimer
 
-    QTimer.singleShot(0, lambda: handler(QApplication.activeModalWidget()))
+    def run():
+        dialog = QApplication.activeModalWidget()
+        try:
+            handler(dialog)
+        finally:
+            if dialog is not None and dialog.isVisible():
+                dialog.reject()
+
+    QTimer.singleShot(0, run)
 
 
 def export_via_dialog(window, qtbot, monkeypatch, out, strip: bool):
