@@ -1,9 +1,11 @@
 """Make the README screenshots with the real window, driven by real mouse events.
 
-    xvfb-run -s "-screen 0 1400x900x24" .venv/bin/python scripts/screenshots.py
+    xvfb-run -s "-screen 0 1400x900x24" .venv/bin/python scripts/screenshots.py [editor]
 
-Writes docs/screenshot-editor.png (a painted mask), docs/screenshot-erase.png (the result
-of Erase) and docs/screenshot-colorize.png (an old portrait colorized with colour hints).
+Writes docs/screenshot-editor.png (a painted mask, the brush's options in the tool options
+bar), docs/screenshot-erase.png (the result of Erase) and docs/screenshot-colorize.png (an
+old portrait colorized with colour hints); `editor` makes only the first. The window has its
+default size, 1280 x 820, the size at which every tool's options must stay visible.
 Under xvfb the pictures come from the X screen; offscreen they come from the widgets.
 """
 
@@ -76,7 +78,7 @@ def main() -> None:
     DOCS.mkdir(exist_ok=True)
     w = MainWindow()
     w.ask_save_changes = lambda: QMessageBox.Discard
-    w.resize(1360, 860)
+    w.resize(1280, 820)  # the default size
     w.show()
     wait(300)
 
@@ -105,6 +107,10 @@ def main() -> None:
                                              view.mapToGlobal(hover), Qt.NoButton,
                                              Qt.NoButton, Qt.NoModifier))
     snap(w, "screenshot-editor.png")
+    if sys.argv[1:] == ["editor"]:
+        w.undo_stack.setClean()
+        w.close()
+        return
 
     # 2. Erase with the default engine.
     w.erase()

@@ -10,8 +10,8 @@ select_hint); this tool turns mouse and keys into hint edits, each ONE undo step
   cancels the drag);
 - Delete / Backspace: remove the selected hint; right-click on a marker: remove it;
 - double-click on a marker: pick its colour in a dialog (pick_color);
-- Alt+click: eyedropper, the current colour becomes the picture's pixel under the cursor
-  (which recolours the selected hint, as every change of the current colour does);
+- Ctrl+click or Alt+click: eyedropper, the current colour becomes the picture's pixel under
+  the cursor (which recolours the selected hint, as every change of the current colour does);
 - Esc: drop the selection.
 
 Markers keep their screen size at every zoom: a filled circle of the hint's colour inside a
@@ -29,9 +29,10 @@ from PySide6.QtWidgets import QColorDialog
 
 from inpaint_desktop.document.hint_edits import add_hint, move_hint, remove_hint
 
-from .tools import ALT, LEFT, Pos, Tool
+from .tools import LEFT, SUBTRACT_KEYS, Pos, Tool
 
 RIGHT = Qt.MouseButton.RightButton
+PICK_KEYS = SUBTRACT_KEYS  # Ctrl or Alt: Alt alone never arrives where Alt+drag moves windows
 
 MARKER_RADIUS = 6.0  # screen pixels: the coloured disc (12 px across at every zoom)
 SELECTED_RADIUS = 11.5  # the selection ring around the selected marker
@@ -154,7 +155,7 @@ class HintTool(Tool):
         doc = self._doc()
         if doc is None or self.active:
             return
-        if button == LEFT and modifiers & ALT:
+        if button == LEFT and modifiers & PICK_KEYS:
             self._eyedropper(pos)
             return
         index = self.hint_at(pos)
@@ -205,7 +206,7 @@ class HintTool(Tool):
     def double_click(self, pos, button, modifiers) -> None:
         # Qt sends press, release, double-click, release: the first press already added
         # or selected the marker under the cursor.
-        if button != LEFT or modifiers & ALT:
+        if button != LEFT or modifiers & PICK_KEYS:
             self.press(pos, button, modifiers)
             return
         doc = self._doc()

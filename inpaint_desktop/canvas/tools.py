@@ -33,17 +33,21 @@ Pos = tuple[float, float]
 LEFT = Qt.MouseButton.LeftButton
 SHIFT = Qt.KeyboardModifier.ShiftModifier
 ALT = Qt.KeyboardModifier.AltModifier
+CTRL = Qt.KeyboardModifier.ControlModifier
+# Ctrl does what Alt does (GIMP's convention): many Linux desktops take Alt+drag to move
+# the window, so Alt never reaches the app there. (Qt reports macOS's Cmd key as Ctrl.)
+SUBTRACT_KEYS = ALT | CTRL
 
 
 def mode_for(modifiers) -> str:
     """Selection mode from the modifiers held at press: none = replace, Shift = add,
-    Alt = subtract, Shift+Alt = intersect."""
-    shift, alt = bool(modifiers & SHIFT), bool(modifiers & ALT)
-    if shift and alt:
+    Ctrl or Alt = subtract, Shift+Ctrl or Shift+Alt = intersect."""
+    shift, sub = bool(modifiers & SHIFT), bool(modifiers & SUBTRACT_KEYS)
+    if shift and sub:
         return INTERSECT
     if shift:
         return ADD
-    if alt:
+    if sub:
         return SUBTRACT
     return REPLACE
 
@@ -124,7 +128,7 @@ class Tool:
 
 
 class BrushTool(Tool):
-    """Soft round brush painting the mask (ADD); Alt held at press erases instead."""
+    """Soft round brush painting the mask (ADD); Ctrl or Alt held at press erases instead."""
 
     name = "brush"
     label = "Brush stroke"
@@ -153,7 +157,7 @@ class BrushTool(Tool):
         if button != LEFT or doc is None or self.active:
             return
         self._stroke_mode = self.mode
-        if modifiers & ALT:
+        if modifiers & SUBTRACT_KEYS:
             self._stroke_mode = SUBTRACT if self.mode == ADD else ADD
         self._stroke_doc = doc
         self._backup = TileBackup(doc.mask)
@@ -231,7 +235,7 @@ class BrushTool(Tool):
 
 
 class EraserTool(BrushTool):
-    """The brush removing from the mask (SUBTRACT); Alt held at press paints instead."""
+    """The brush removing from the mask (SUBTRACT); Ctrl or Alt held at press paints."""
 
     name = "eraser"
     label = "Eraser stroke"

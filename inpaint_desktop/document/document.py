@@ -38,6 +38,9 @@ class Document:
     mask: np.ndarray | None = None
     source_path: str | None = None  # the file the image came from, never overwritten by export
     icc_profile: bytes | None = None  # kept so that export preserves the photo's colours
+    # the photo's EXIF block (b"Exif\0\0...", orientation already reset to 1: the pixels
+    # are upright), kept so that export keeps camera, date and location (image_io)
+    exif: bytes | None = None
     revision: int = 0  # bumped on every change; background jobs compare it to drop stale results
     # colour hints for Colorize, in image pixel coordinates (hints.py), edited through
     # hint_edits.py; the index is a hint's identity for the edits

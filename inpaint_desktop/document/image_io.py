@@ -435,13 +435,53 @@ def _save_params(fmt: str, mode: str, quality: int, icc: bytes | None,
     return params
 
 
-def export_document(doc: Document, path: PathLike, *, quality: int = 92) -> None:
-    """Save the flattened document to `path`, keeping its colour profile (and its EXIF when the
-    document carries one). Refuses to write over the file the document was opened from."""
+_GPS_IFD = 0x8825
+
+
+def has_location(exif: bytes | None) -> bool:
+    """Whether an EXIF block holds GPS (location) data."""
+    if not exif:
+        return False
+    try:
+        parsed = Image.Exif()
+        parsed.load(exif)
+        return bool(parsed.get_ifd(_GPS_IFD))
+    except Exception:
+        return False
+
+
+def exif_for_export(exif: bytes | None, *, strip_location: bool = False) -> bytes | None:
+    """The EXIF block to write into an exported picture, or None.
+
+    Always re-serialised: that drops the embedded thumbnail (IFD1), which would still show
+    the photo as it was before Erase. A block that cannot be parsed is dropped rather than
+    copied blind (it might hold the location the user asked to strip)."""
+    if not exif:
+        return None
+    try:
+        parsed = Image.Exif()
+        parsed.load(exif)
+        if strip_location:
+            parsed.get_ifd(_GPS_IFD)  # loads it, so that the deletion removes it everywhere
+            with contextlib.suppress(KeyError):
+                del parsed[_GPS_IFD]
+        out = parsed.tobytes()
+    except Exception:
+        return None
+    if strip_location and has_location(out):  # never write a location the user stripped
+        return None
+    return out
+
+
+def export_document(doc: Document, path: PathLike, *, quality: int = 92,
+                    strip_location: bool = False) -> None:
+    """Save the flattened document to `path`, keeping its colour profile and its EXIF
+    (camera, date, location unless `strip_location`). Refuses to write over the file the
+    document was opened from."""
     path = os.fspath(path)
     refuse_source_overwrite(doc, path, "export")
-    save_image(doc.composite(), path, quality=quality, icc_profile=doc.icc_profile,
-               exif=getattr(doc, "exif", None))
+    exif = exif_for_export(getattr(doc, "exif", None), strip_location=strip_location)
+    save_image(doc.composite(), path, quality=quality, icc_profile=doc.icc_profile, exif=exif)
 
 
 def refuse_source_overwrite(doc: Document, path: PathLike, action: str = "save") -> None:

@@ -125,6 +125,14 @@ def _edit(doc: Document, new: np.ndarray, label: str) -> PixelEdit | None:
     return PixelEdit(doc.MASK, patches, label=label) if patches else None
 
 
+def replace(doc: Document, new: np.ndarray, label: str = "Replace mask") -> PixelEdit | None:
+    """The whole mask becomes `new` (H x W uint8, the document's size): an imported mask."""
+    if new.shape != doc.mask.shape or new.dtype != np.uint8:
+        raise ValueError(f"the mask must be {doc.width} x {doc.height} uint8, got "
+                         f"{new.shape} {new.dtype}")
+    return _edit(doc, new, label)
+
+
 def clear(doc: Document) -> PixelEdit | None:
     return _edit(doc, np.zeros_like(doc.mask), "Clear mask")
 
@@ -141,19 +149,31 @@ def _disk(pixels: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * pixels + 1, 2 * pixels + 1))
 
 
+def grown(mask: np.ndarray, pixels: int) -> np.ndarray:
+    """A new mask grown (pixels > 0) or shrunk (pixels < 0) by a round structuring element."""
+    if pixels == 0:
+        return mask.copy()
+    op = cv2.dilate if pixels > 0 else cv2.erode
+    return op(mask, _disk(abs(int(pixels))), borderType=cv2.BORDER_REPLICATE)
+
+
+def feathered(mask: np.ndarray, radius: float) -> np.ndarray:
+    """A new mask with its edge softened by a Gaussian of the given radius (~2 sigma)."""
+    if radius <= 0:
+        return mask.copy()
+    return cv2.GaussianBlur(mask, (0, 0), sigmaX=radius / 2.0, borderType=cv2.BORDER_REPLICATE)
+
+
 def grow(doc: Document, pixels: int) -> PixelEdit | None:
     """Grow (pixels > 0) or shrink (pixels < 0) the mask by a round structuring element."""
     if pixels == 0:
         return None
-    op = cv2.dilate if pixels > 0 else cv2.erode
-    new = op(doc.mask, _disk(abs(int(pixels))), borderType=cv2.BORDER_REPLICATE)
-    return _edit(doc, new, f"{'Grow' if pixels > 0 else 'Shrink'} mask by {abs(pixels)} px")
+    return _edit(doc, grown(doc.mask, pixels),
+                 f"{'Grow' if pixels > 0 else 'Shrink'} mask by {abs(pixels)} px")
 
 
 def feather(doc: Document, radius: float) -> PixelEdit | None:
     """Soften the mask edge with a Gaussian of the given radius (~2 sigma)."""
     if radius <= 0:
         return None
-    sigma = radius / 2.0
-    new = cv2.GaussianBlur(doc.mask, (0, 0), sigmaX=sigma, borderType=cv2.BORDER_REPLICATE)
-    return _edit(doc, new, f"Feather mask by {radius:g} px")
+    return _edit(doc, feathered(doc.mask, radius), f"Feather mask by {radius:g} px")

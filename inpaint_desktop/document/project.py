@@ -5,12 +5,14 @@ A zip archive holding
                        "layers": [{"name", "file", "alpha_file" | null, "x", "y", "width",
                                    "height", "opacity", "visible"}, ...],   (bottom to top)
                        "mask": "mask.png", "icc_profile": "icc.bin" | null,
+                       "exif": "exif.bin" | null,   (optional; older projects have none)
                        "source_path": str | null,
                        "hints": [[x, y, "#rrggbb"], ...]}   (optional; colour hints, as
                                                              in the hints JSON's "points")
     layers/N.png      each layer's RGB pixels; layers/N-alpha.png its alpha (L) if it has one
     mask.png          the mask (L, canvas size)
     icc.bin           the photo's colour profile, if it has one
+    exif.bin          the photo's EXIF block (b"Exif\0\0..."), if it has one
 
 PNG members are stored uncompressed in the zip (PNG is compressed already) and written with a
 fast compression level: saving a 24 MP project takes a second or two, not ten.
@@ -58,6 +60,8 @@ VERSION = 1
 _PNG_LEVEL = 1
 _MAX_JSON_BYTES = 16 << 20
 _MAX_ICC_BYTES = 16 << 20
+_MAX_EXIF_BYTES = 16 << 20  # JPEG caps EXIF at 64 KB; PNG and WebP allow more
+_EXIF_HEADER = b"Exif\x00\x00"
 _MAX_OFFSET = 1 << 30
 # Layers may together exceed the canvas (an Erase result over the base image), but not by
 # more than this factor of max_pixels: a hostile file must not be able to demand any memory.
@@ -104,6 +108,7 @@ def save_project(doc: Document, path: PathLike) -> None:
         "width": int(doc.width), "height": int(doc.height),
         "layers": layers_json, "mask": "mask.png",
         "icc_profile": "icc.bin" if doc.icc_profile else None,
+        "exif": "exif.bin" if doc.exif else None,
         "source_path": None if doc.source_path is None else os.fspath(doc.source_path),
         "hints": json.loads(hints_to_json(doc.hints))["points"],
     }
@@ -115,6 +120,8 @@ def save_project(doc: Document, path: PathLike) -> None:
             if doc.icc_profile:
                 zf.writestr("icc.bin", bytes(doc.icc_profile),
                             compress_type=zipfile.ZIP_DEFLATED)
+            if doc.exif:
+                zf.writestr("exif.bin", bytes(doc.exif), compress_type=zipfile.ZIP_DEFLATED)
             for name, array, _mode in members:
                 image = Image.fromarray(np.ascontiguousarray(array))  # RGB or L
                 info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
@@ -200,6 +207,7 @@ class _Reader:
                              "megapixel limit")
         mask_file = self.member_field(meta, "mask", "project.json", optional=False)
         icc_file = self.member_field(meta, "icc_profile", "project.json", optional=True)
+        exif_file = self.member_field(meta, "exif", "project.json", optional=True)
         source = meta.get("source_path")
         if source is not None and not isinstance(source, str):
             raise self.error("project.json: 'source_path' must be a string or null")
@@ -208,6 +216,11 @@ class _Reader:
         icc = None
         if icc_file is not None:
             icc = self.read(icc_file, _MAX_ICC_BYTES) or None
+        exif = None
+        if exif_file is not None:
+            exif = self.read(exif_file, _MAX_EXIF_BYTES) or None
+            if exif is not None and not exif.startswith(_EXIF_HEADER):
+                raise self.error(f"{exif_file} is not an EXIF block")
         layers = []
         for s in specs:
             pixels = self.png(s["file"], s["width"], s["height"], "RGB")
@@ -218,7 +231,7 @@ class _Reader:
                                 opacity=s["opacity"], visible=s["visible"]))
         mask = self.png(mask_file, width, height, "L", what=f"the mask {mask_file}")
         return Document(width=width, height=height, layers=layers, mask=mask,
-                        source_path=source, icc_profile=icc, hints=hints)
+                        source_path=source, icc_profile=icc, exif=exif, hints=hints)
 
     # --- project.json ---------------------------------------------------------------------
     def manifest(self) -> dict:

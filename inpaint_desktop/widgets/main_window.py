@@ -6,17 +6,18 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QDockWidget,
     QFileDialog,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QStyle,
     QToolButton,
 )
 
@@ -28,18 +29,34 @@ from inpaint_desktop.document.image_io import (
     OPEN_FILTER,
     ImageFileError,
     export_document,
+    has_location,
     load_image,
 )
 from inpaint_desktop.document.project import PROJECT_EXTENSION, load_project, save_project
 from inpaint_desktop.settings import settings
+from inpaint_desktop.widgets import transfer
 from inpaint_desktop.widgets.engine_jobs import EngineJobs
 from inpaint_desktop.widgets.engine_panel import EnginePanel
+from inpaint_desktop.widgets.export_dialog import ExportOptionsDialog, needs_options
+from inpaint_desktop.widgets.help_dialog import (
+    CANVAS_KEYS,
+    AboutDialog,
+    ShortcutsDialog,
+    menu_rows,
+    tool_rows,
+)
 from inpaint_desktop.widgets.history_panel import HistoryPanel
 from inpaint_desktop.widgets.layers_panel import LayersPanel
+from inpaint_desktop.widgets.mask_preview import MaskAdjustDialog
 from inpaint_desktop.widgets.restore_panel import RestorePanel
-from inpaint_desktop.widgets.tool_options import ToolOptionsBar
+from inpaint_desktop.widgets.shortcuts import set_tooltip
+from inpaint_desktop.widgets.tool_options import TOOL_KEYS, ToolOptionsBar
+from inpaint_desktop.widgets.transfer import MASK_FILTER
 
 MAX_RECENT = 10
+# Bumped when the tool bar layout changes: an older saved layout (the tool options in the
+# main tool bar's row) is then ignored instead of restored.
+STATE_VERSION = 1
 TOOLS = (  # name, label, shortcut
     ("brush", "&Brush", "B"),
     ("eraser", "&Eraser", "E"),
@@ -87,6 +104,7 @@ class MainWindow(QMainWindow):
         self._make_restore()
         self._make_menus()
         self.tool_options = ToolOptionsBar(self.canvas, self)
+        self.addToolBarBreak(Qt.TopToolBarArea)  # a row of its own: never behind an overflow
         self.addToolBar(Qt.TopToolBarArea, self.tool_options)
         self._make_status_bar()
         self._restore_settings()
@@ -108,6 +126,7 @@ class MainWindow(QMainWindow):
             action.setShortcuts([QKeySequence(k) for k in keys])
         if tip:
             action.setStatusTip(tip)
+        set_tooltip(action, detail=tip or "")
         action.setCheckable(checkable)
         action.triggered.connect(slot)
         self.addAction(action)  # shortcuts work even when the menu bar is hidden
@@ -124,9 +143,22 @@ class MainWindow(QMainWindow):
         self.export_action = a("&Export image...", self.export_dialog, "Ctrl+E",
                                "Save the flattened picture as PNG or JPEG")
         self.quit_action = a("&Quit", self.close, QKeySequence.Quit)
+        self.import_mask_action = a("&Import mask...", self.import_mask_dialog, None,
+                                    "Load a mask from a PNG: white = fill, black or "
+                                    "transparent = keep")
+        self.export_mask_action = a("Export &mask...", self.export_mask_dialog, None,
+                                    "Save the mask as a PNG (white = fill), as the command "
+                                    "line's --mask reads it")
 
         self.undo_action = a("&Undo", self.undo, QKeySequence.Undo)
         self.redo_action = a("&Redo", self.redo, ["Ctrl+Shift+Z", "Ctrl+Y"])
+        # Icons, so that the tool bar buttons stay small whatever the command's name; the
+        # name is in the tooltip (and in the Edit menu).
+        style = self.style()
+        self.undo_action.setIcon(QIcon.fromTheme("edit-undo",
+                                                 style.standardIcon(QStyle.SP_ArrowBack)))
+        self.redo_action.setIcon(QIcon.fromTheme("edit-redo",
+                                                 style.standardIcon(QStyle.SP_ArrowForward)))
         st = self.undo_stack
         st.canUndoChanged.connect(self.undo_action.setEnabled)
         st.canRedoChanged.connect(self.redo_action.setEnabled)
@@ -134,11 +166,19 @@ class MainWindow(QMainWindow):
         st.redoTextChanged.connect(self._on_redo_text)
         self.undo_action.setEnabled(False)
         self.redo_action.setEnabled(False)
+        self.copy_action = a("&Copy image", self.copy_image, QKeySequence.Copy,
+                             "Copy the picture as shown (visible layers, no mask)")
+        self.paste_action = a("&Paste image", lambda: self.paste_image(), QKeySequence.Paste,
+                              "Paste the clipboard's picture as a new layer (as a new image "
+                              "when none is open)")
+        self.paste_new_action = a("Paste as &new image", lambda: self.paste_image(True),
+                                  "Ctrl+Shift+V", "Open the clipboard's picture on its own")
 
         self.tool_group = QActionGroup(self)
         self.tool_actions: dict[str, QAction] = {}
         for name, label, key in TOOLS:
             act = a(label, lambda _=False, n=name: self.canvas.set_tool(n), key, checkable=True)
+            set_tooltip(act, detail=TOOL_KEYS[name])
             self.tool_group.addAction(act)
             self.tool_actions[name] = act
         self.canvas.toolChanged.connect(self._on_tool_changed)
@@ -152,9 +192,12 @@ class MainWindow(QMainWindow):
                                    QKeySequence.SelectAll)
         self.invert_action = a("&Invert mask", lambda: self.mask_op(masking.invert),
                                "Ctrl+Shift+I")
-        self.grow_action = a("&Grow mask...", lambda: self._ask_mask_px("Grow", 1))
-        self.shrink_action = a("&Shrink mask...", lambda: self._ask_mask_px("Shrink", -1))
-        self.feather_action = a("&Feather mask...", self._ask_feather)
+        self.grow_action = a("&Grow mask...", lambda: self.adjust_mask("grow"), None,
+                             "Widen the mask, previewed live")
+        self.shrink_action = a("&Shrink mask...", lambda: self.adjust_mask("shrink"), None,
+                               "Narrow the mask, previewed live")
+        self.feather_action = a("&Feather mask...", lambda: self.adjust_mask("feather"), None,
+                                "Soften the mask's edge, previewed live")
         self.show_mask_action = a("&Show mask", self.canvas.set_mask_visible, "H",
                                   checkable=True)
         self.show_mask_action.setChecked(True)
@@ -180,6 +223,11 @@ class MainWindow(QMainWindow):
                               "Teach erasing and colorizing the look of your own photos")
         self.models_action = a("&Models...", self.open_models_dialog, None,
                                "Rename, delete or export your trained models")
+
+        self.shortcuts_action = a("&Keyboard shortcuts...", self.open_shortcuts,
+                                  QKeySequence.HelpContents, "Every command and its keys")
+        self.about_action = a("&About Inpaint Desktop", self.open_about, None,
+                              "Versions, and where your models and training runs are kept")
 
     def _make_restore(self) -> None:
         """Image > Restore old photo... (a dock, hidden until asked for) and Mask > Detect."""
@@ -209,13 +257,18 @@ class MainWindow(QMainWindow):
         m = bar.addMenu("&File")
         m.addAction(self.open_action)
         self.recent_menu = m.addMenu("Open &recent")
+        self.recent_menu.setObjectName("recent")
         m.addSeparator()
         m.addActions([self.save_action, self.save_as_action, self.export_action])
+        m.addSeparator()
+        m.addActions([self.import_mask_action, self.export_mask_action])
         m.addSeparator()
         m.addAction(self.quit_action)
 
         m = bar.addMenu("&Edit")
         m.addActions([self.undo_action, self.redo_action])
+        m.addSeparator()
+        m.addActions([self.copy_action, self.paste_action, self.paste_new_action])
 
         m = bar.addMenu("&Tools")
         m.addActions(list(self.tool_actions.values()))
@@ -251,6 +304,9 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         for dock in self.findChildren(QDockWidget):
             m.addAction(dock.toggleViewAction())
+
+        m = bar.addMenu("&Help")
+        m.addActions([self.shortcuts_action, self.about_action])
 
         toolbar = self.addToolBar("Tools")
         toolbar.setObjectName("tools")
@@ -293,10 +349,16 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 5000)
 
     def _on_undo_text(self, text: str) -> None:
-        self.undo_action.setText(f"&Undo {text}".strip())
+        self._name_step(self.undo_action, "Undo", text)
 
     def _on_redo_text(self, text: str) -> None:
-        self.redo_action.setText(f"&Redo {text}".strip())
+        self._name_step(self.redo_action, "Redo", text)
+
+    @staticmethod
+    def _name_step(action: QAction, verb: str, text: str) -> None:
+        short = text if len(text) <= 40 else text[:39] + "…"  # the menu stays narrow
+        action.setText(f"&{verb} {short}".strip())
+        set_tooltip(action, f"{verb} {text}".strip())
 
     def undo(self) -> None:
         self._finish_tool()
@@ -345,13 +407,13 @@ class MainWindow(QMainWindow):
             self.resize(1280, 820)
         state = s.value("window/state")
         if state is not None:
-            self.restoreState(state)
+            self.restoreState(state, STATE_VERSION)
         self._rebuild_recent_menu()
 
     def _save_settings(self) -> None:
         s = settings()
         s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/state", self.saveState())
+        s.setValue("window/state", self.saveState(STATE_VERSION))
 
     def recent_files(self) -> list[str]:
         value = settings().value("recent", [])
@@ -397,7 +459,8 @@ class MainWindow(QMainWindow):
                     self.clear_mask_action, self.select_all_action, self.invert_action,
                     self.grow_action, self.shrink_action, self.feather_action,
                     self.erase_action, self.colorize_action, self.compare_action,
-                    self.clear_hints_action, self.detect_action):
+                    self.clear_hints_action, self.import_mask_action,
+                    self.export_mask_action, self.copy_action, self.detect_action):
             act.setEnabled(has)
 
     def open_dialog(self) -> None:
@@ -420,7 +483,7 @@ class MainWindow(QMainWindow):
             else:
                 loaded = load_image(path)
                 doc = Document.from_image(loaded.pixels, source_path=os.path.abspath(path),
-                                          icc_profile=loaded.icc_profile)
+                                          icc_profile=loaded.icc_profile, exif=loaded.exif)
                 project, notes = None, loaded.notes
         except ImageFileError as e:
             self.report_error(str(e))
@@ -481,23 +544,81 @@ class MainWindow(QMainWindow):
             self, "Export image", default, "PNG image (*.png);;JPEG image (*.jpg *.jpeg)")
         if not path:
             return
-        quality = 92
-        if path.lower().endswith((".jpg", ".jpeg")):
-            quality, ok = QInputDialog.getInt(self, "JPEG quality", "Quality (1-100):",
-                                              int(settings().value("export/quality", 92)),
-                                              1, 100)
-            if not ok:
+        s = settings()
+        quality = int(s.value("export/quality", 92))
+        strip = s.value("export/strip_location", False) in (True, "true")
+        located = has_location(self.doc.exif)
+        if needs_options(path, located):
+            dialog = ExportOptionsDialog(path, quality=quality, has_location=located,
+                                         strip_location=strip, parent=self)
+            if dialog.exec() != QDialog.Accepted:
                 return
-            settings().setValue("export/quality", quality)
-        self.export_to(path, quality)
+            quality, strip = dialog.quality(), dialog.strip_location()
+            s.setValue("export/quality", quality)
+            if located:
+                s.setValue("export/strip_location", strip)
+        self.export_to(path, quality, strip_location=strip)
 
-    def export_to(self, path: str, quality: int = 92) -> bool:
+    def export_to(self, path: str, quality: int = 92, strip_location: bool = False) -> bool:
         try:
-            export_document(self.doc, path, quality=quality)
+            export_document(self.doc, path, quality=quality, strip_location=strip_location)
         except ImageFileError as e:
             self.report_error(str(e))
             return False
         self.statusBar().showMessage(f"Exported {Path(path).name}", 5000)
+        return True
+
+    # --- masks and the clipboard -------------------------------------------------------------
+    def import_mask_dialog(self) -> None:
+        if self.doc is None:
+            return
+        start = os.path.dirname(self.doc.source_path or self.project_path or "")
+        path, _ = QFileDialog.getOpenFileName(self, "Import mask", start,
+                                              f"{MASK_FILTER};;{OPEN_FILTER}")
+        if path:
+            self._transfer(transfer.import_mask, self.doc, self.undo_stack, path)
+
+    def export_mask_dialog(self) -> None:
+        if self.doc is None:
+            return
+        src = Path(self.doc.source_path or self.project_path or "untitled.png")
+        default = str(src.with_name(f"{src.stem}-mask.png"))
+        path, _ = QFileDialog.getSaveFileName(self, "Export mask", default, MASK_FILTER)
+        if path:
+            self._transfer(transfer.export_mask, self.doc, path)
+
+    def copy_image(self) -> bool:
+        return self.doc is not None and self._transfer(transfer.copy_image, self.doc)
+
+    def paste_image(self, as_new: bool = False) -> bool:
+        """A new layer on the open picture; a new image when none is open (or asked for)."""
+        try:
+            pasted = transfer.clipboard_image()
+        except ImageFileError as e:
+            self.report_error(str(e))
+            return False
+        if pasted is None:
+            self._show_status("The clipboard holds no picture")
+            return False
+        if self.doc is not None and not as_new:
+            self._show_status(transfer.paste_as_layer(self.doc, self.undo_stack, *pasted))
+            return True
+        if not self.confirm_discard():
+            return False
+        self.set_document(transfer.new_document(*pasted))
+        self.undo_stack.resetClean()  # no file holds it yet: closing asks to save it
+        self.setWindowModified(True)
+        h, w = pasted[0].shape[:2]
+        self._show_status(f"Pasted a new {w} x {h} image")
+        return True
+
+    def _transfer(self, fn, *args) -> bool:
+        try:
+            message = fn(*args)
+        except ImageFileError as e:
+            self.report_error(str(e))
+            return False
+        self._show_status(message)
         return True
 
     def confirm_discard(self) -> bool:
@@ -550,6 +671,21 @@ class MainWindow(QMainWindow):
         self.models_dialog.show()
         self.models_dialog.raise_()
         return self.models_dialog
+
+    # --- help --------------------------------------------------------------------------------
+    def open_shortcuts(self) -> ShortcutsDialog:
+        rows = menu_rows(self.menuBar()) + tool_rows(self.tool_actions, TOOL_KEYS) + CANVAS_KEYS
+        dialog = ShortcutsDialog(rows, self)  # built anew: it shows today's shortcuts
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.show()
+        dialog.search.setFocus()
+        return dialog
+
+    def open_about(self) -> AboutDialog:
+        dialog = AboutDialog(self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def _on_models_changed(self) -> None:
         self.engine_panel.refresh_engines()
@@ -643,15 +779,18 @@ class MainWindow(QMainWindow):
             return False
         return True
 
-    def _ask_mask_px(self, verb: str, sign: int) -> None:
-        px, ok = QInputDialog.getInt(self, f"{verb} mask", "Pixels:", 8, 1, 500)
-        if ok:
-            self.mask_op(masking.grow, sign * px)
-
-    def _ask_feather(self) -> None:
-        px, ok = QInputDialog.getInt(self, "Feather mask", "Radius (pixels):", 8, 1, 500)
-        if ok:
-            self.mask_op(masking.feather, px)
+    def adjust_mask(self, kind: str) -> MaskAdjustDialog | None:
+        """Grow, shrink or feather, previewed on the canvas while the value changes."""
+        if self.doc is None:
+            return None
+        self._finish_tool()
+        key = f"mask/{kind}_px"
+        dialog = MaskAdjustDialog(self.doc, self.undo_stack, kind,
+                                  int(settings().value(key, 8)), self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: settings().setValue(key, dialog.value()))
+        dialog.open()
+        return dialog
 
     # --- window events ---------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:

@@ -1,4 +1,10 @@
-"""The tool options bar: brush size and hardness, mask colour, opacity and visibility."""
+"""The tool options bar: the active tool's options only (as GIMP and Photoshop do).
+
+Brush and eraser: size, hardness, mask colour and opacity; the selection tools: mask colour
+and opacity; the colour hint tool: the hint colour. A short line at the end says what the
+modifier keys do with the active tool. It sits on a row of its own under the main tool bar,
+so that no option ever hides behind an overflow arrow.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,26 @@ from inpaint_desktop.canvas.view import CanvasView
 
 DEFAULT_MASK_COLOR = QColor(255, 40, 90)
 DEFAULT_MASK_OPACITY = 0.5
+
+# Which option groups each tool shows, and what its modifier keys do. Ctrl is offered beside
+# Alt everywhere: many Linux desktops take Alt+drag to move the window.
+TOOL_GROUPS = {
+    "brush": ("brush", "mask"),
+    "eraser": ("brush", "mask"),
+    "lasso": ("mask",),
+    "polygon": ("mask",),
+    "rectangle": ("mask",),
+    "hint": ("hint",),
+}
+SELECTION_KEYS = "Shift adds, Ctrl (or Alt) subtracts, Shift+Ctrl intersects"
+TOOL_KEYS = {
+    "brush": "Ctrl (or Alt)+drag erases; Shift+click draws a straight line; [ ] size",
+    "eraser": "Ctrl (or Alt)+drag paints; Shift+click draws a straight line; [ ] size",
+    "lasso": SELECTION_KEYS,
+    "polygon": f"click corners, double-click or Enter closes; {SELECTION_KEYS}",
+    "rectangle": SELECTION_KEYS,
+    "hint": "click adds; drag moves; Del removes; Ctrl (or Alt)+click picks a colour",
+}
 
 
 def _swatch(color: QColor) -> QIcon:
@@ -28,51 +54,65 @@ class ToolOptionsBar(QToolBar):
         super().__init__("Tool options", parent)
         self.setObjectName("tool-options")
         self.canvas = canvas
+        self._groups: dict[str, list] = {"brush": [], "mask": [], "hint": []}
 
-        self.addWidget(QLabel(" Size "))
         self.size_box = QSpinBox()
         self.size_box.setRange(1, 2000)
         self.size_box.setSuffix(" px")
-        self.size_box.setToolTip("Brush diameter in image pixels ([ and ] change it)")
+        self.size_box.setToolTip("Brush diameter in image pixels ([ smaller, ] larger)")
         self.size_box.setValue(canvas.brush_size())
         self.size_box.valueChanged.connect(canvas.set_brush_size)
-        self.addWidget(self.size_box)
+        self._add("brush", QLabel(" Size "), self.size_box)
 
-        self.addWidget(QLabel(" Hardness "))
         self.hardness = QSlider(Qt.Horizontal)
         self.hardness.setRange(0, 100)
         self.hardness.setFixedWidth(100)
         self.hardness.setToolTip("Brush hardness: 0 % is a soft airbrush edge, 100 % a hard edge")
         self.hardness.setValue(round(canvas.brush_hardness() * 100))
         self.hardness.valueChanged.connect(lambda v: canvas.set_brush_hardness(v / 100.0))
-        self.addWidget(self.hardness)
-        self.addSeparator()
+        self._add("brush", QLabel(" Hardness "), self.hardness)
+        self._groups["brush"].append(self.addSeparator())
 
-        self.addWidget(QLabel(" Mask "))
         self.color_button = QToolButton()
-        self.color_button.setToolTip("Mask overlay colour")
+        self.color_button.setToolTip("Mask overlay colour (H shows or hides the mask)")
         self.color_button.clicked.connect(self._pick_color)
-        self.addWidget(self.color_button)
         self.opacity = QSlider(Qt.Horizontal)
         self.opacity.setRange(5, 100)
         self.opacity.setFixedWidth(90)
         self.opacity.setToolTip("Mask overlay opacity")
         self.opacity.valueChanged.connect(lambda v: canvas.set_mask_opacity(v / 100.0))
-        self.addWidget(self.opacity)
+        self._add("mask", QLabel(" Mask "), self.color_button, self.opacity)
 
-        self.addSeparator()
-        self.addWidget(QLabel(" Hint colour "))
         self.hint_button = QToolButton()
         self.hint_button.setToolTip("Colour of new colour hints, or of the selected hint "
-                                    "(Alt+click on the picture picks a colour from it)")
+                                    "(Ctrl+click or Alt+click on the picture picks a colour "
+                                    "from it)")
         self.hint_button.clicked.connect(self._pick_hint_color)
         self.hint_button.setIcon(_swatch(canvas.hint_color()))
         canvas.hintColorChanged.connect(self._on_hint_color)
-        self.addWidget(self.hint_button)
+        self._add("hint", QLabel(" Hint colour "), self.hint_button)
+
+        self.addSeparator()
+        self.keys_label = QLabel()  # what the modifiers do with the active tool
+        self.keys_label.setEnabled(False)  # drawn gray: a hint, not a control
+        self.addWidget(self.keys_label)
 
         canvas.brushChanged.connect(self._on_brush_changed)
+        canvas.toolChanged.connect(self.show_tool)
         self.set_mask_color(DEFAULT_MASK_COLOR)
         self.opacity.setValue(round(DEFAULT_MASK_OPACITY * 100))
+        self.show_tool(canvas.tool_name())
+
+    def _add(self, group: str, *widgets) -> None:
+        self._groups[group] += [self.addWidget(w) for w in widgets]
+
+    def show_tool(self, name: str) -> None:
+        """Show the options of tool `name`, hide the others."""
+        shown = TOOL_GROUPS.get(name, ())
+        for group, actions in self._groups.items():
+            for action in actions:
+                action.setVisible(group in shown)
+        self.keys_label.setText(f" {TOOL_KEYS.get(name, '')} ")
 
     def mask_color(self) -> QColor:
         return self._color

@@ -14,6 +14,7 @@ from inpaint_desktop.document.hints import Hint
 
 from .test_tools import (
     ALT,
+    CTRL,
     NOMOD,
     double_click,
     make_canvas,
@@ -234,16 +235,17 @@ def test_setting_the_colour_recolours_the_selected_hint(canvas):
     assert [h.rgb for h in doc.hints] == [(5, 5, 5), (6, 6, 6)]
 
 
-def test_alt_click_picks_the_colour_under_the_cursor(canvas):
+@pytest.mark.parametrize("modifier", [ALT, CTRL])
+def test_alt_or_ctrl_click_picks_the_colour_under_the_cursor(canvas, modifier):
     doc, stack = canvas.document(), canvas.stack
     colors = []
     canvas.hintColorChanged.connect(colors.append)
-    click(canvas, (100.5, 75.5), ALT)
+    click(canvas, (100.5, 75.5), modifier)
     expected = QColor(*(int(c) for c in doc.composite()[75, 100]))
     assert canvas.hint_color() == expected and colors == [expected]
     assert doc.hints == [] and stack.count() == 0
     add(canvas, 10, 10)  # with a hint selected, the picked colour recolours it
-    click(canvas, (150.5, 20.5), ALT)
+    click(canvas, (150.5, 20.5), modifier)
     assert doc.hints[0].rgb == tuple(int(c) for c in doc.composite()[20, 150])
     assert len(doc.hints) == 1 and stack.count() == 2
 

@@ -17,6 +17,7 @@ NOBUTTON = Qt.MouseButton.NoButton
 NOMOD = Qt.KeyboardModifier.NoModifier
 SHIFT = Qt.KeyboardModifier.ShiftModifier
 ALT = Qt.KeyboardModifier.AltModifier
+CTRL = Qt.KeyboardModifier.ControlModifier
 
 
 def make_doc() -> Document:
@@ -143,12 +144,13 @@ def test_eraser_removes_and_pushes_nothing_when_nothing_changes(canvas):
     np.testing.assert_array_equal(doc.mask, full)
 
 
-def test_alt_brush_erases(canvas):
+@pytest.mark.parametrize("modifier", [ALT, CTRL])
+def test_alt_or_ctrl_brush_erases(canvas, modifier):
     doc = canvas.document()
     canvas.set_brush_size(10)
     canvas.set_brush_hardness(1.0)
     set_mask(canvas, 255)
-    drag(canvas, line((100.5, 20.5), (100.5, 120.5)), modifiers=ALT)
+    drag(canvas, line((100.5, 20.5), (100.5, 120.5)), modifiers=modifier)
     assert (doc.mask[21:120, 97:104] == 0).all()
     assert (doc.mask[:, :90] == 255).all() and (doc.mask[:, 110:] == 255).all()
     assert canvas.stack.count() == 1
@@ -233,6 +235,8 @@ def half_mask():
     (SHIFT, 255, 255, 255),          # add
     (ALT, 255, 0, 0),                # subtract
     (SHIFT | ALT, 0, 0, 255),        # intersect
+    (CTRL, 255, 0, 0),               # Ctrl subtracts too (Alt+drag moves windows on Linux)
+    (SHIFT | CTRL, 0, 0, 255),       # and Shift+Ctrl intersects
 ])
 def test_lasso_modes(canvas, modifiers, expect_left, expect_square, expect_overlap):
     doc = canvas.document()
@@ -326,7 +330,7 @@ def test_rectangle_exact_pixels_and_modes(canvas):
     expected[30:80, 40:100] = 255
     np.testing.assert_array_equal(doc.mask, expected)
     assert canvas.stack.command(0).text() == "Rectangle"
-    drag(canvas, line((90, 70), (60, 50), 3), ALT)  # dragged backwards, subtract
+    drag(canvas, line((90, 70), (60, 50), 3), CTRL)  # dragged backwards, subtract
     expected[50:70, 60:90] = 0
     np.testing.assert_array_equal(doc.mask, expected)
     press(canvas, (10, 10))  # a click without a drag changes nothing

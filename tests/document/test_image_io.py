@@ -581,3 +581,28 @@ def test_load_mask_reads_gray_levels_and_treats_transparency_as_keep(tmp_path):
     la = np.stack([np.full_like(gray, 255), gray], axis=-1)  # white, opaque only where masked
     Image.fromarray(la, "LA").save(tmp_path / "la.png")
     np.testing.assert_array_equal(load_mask(tmp_path / "la.png"), gray)
+
+
+def camera_exif_with_gps() -> bytes:
+    exif = Image.Exif()
+    exif[0x010F] = "TestCam"  # Make
+    exif[0x0132] = "2021:06:05 14:03:00"  # DateTime
+    exif.get_ifd(0x8825).update({1: "N", 2: (52.0, 30.0, 0.0), 3: "E", 4: (4.0, 53.0, 0.0)})
+    return exif.tobytes()
+
+
+@pytest.mark.parametrize("ext", [".jpg", ".png", ".webp"])
+def test_export_keeps_exif_and_can_strip_location(tmp_path, ext):
+    from inpaint_desktop.document.image_io import has_location
+
+    doc = Document.from_image(photo(), exif=camera_exif_with_gps())
+    kept, stripped = tmp_path / f"kept{ext}", tmp_path / f"stripped{ext}"
+    export_document(doc, kept)
+    export_document(doc, stripped, strip_location=True)
+    exif = read_exif(load_image(kept).exif)
+    assert exif[0x010F] == "TestCam" and exif[0x0132] == "2021:06:05 14:03:00"
+    assert exif.get_ifd(0x8825)[1] == "N" and has_location(load_image(kept).exif)
+    exif = read_exif(load_image(stripped).exif)
+    assert exif[0x010F] == "TestCam" and exif[0x0132] == "2021:06:05 14:03:00"
+    assert not exif.get_ifd(0x8825) and 0x8825 not in exif
+    assert not has_location(load_image(stripped).exif)

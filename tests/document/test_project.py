@@ -390,3 +390,37 @@ def test_project_without_hints_loads(saved, tmp_path):
 def test_malformed_hints(saved, tmp_path, value, words):
     bad = rewrite(saved, tmp_path / "bad.inpaint", meta=set_key("hints", value))
     expect_error(bad, *words)
+
+
+def camera_exif() -> bytes:
+    exif = Image.Exif()
+    exif[0x010F] = "TestCam"  # Make
+    exif[0x0132] = "2021:06:05 14:03:00"  # DateTime
+    exif.get_ifd(0x8825).update({1: "N", 2: (52.0, 30.0, 0.0)})  # GPS latitude
+    return exif.tobytes()
+
+
+def test_exif_round_trip(tmp_path):
+    doc = make_doc()
+    doc.exif = camera_exif()
+    path = tmp_path / "work.inpaint"
+    save_project(doc, path)
+    with zipfile.ZipFile(path) as zf:
+        assert json.loads(zf.read("project.json"))["exif"] == "exif.bin"
+    assert load_project(path).exif == doc.exif
+
+
+def test_project_without_exif_and_a_bad_exif_member(saved, tmp_path):
+    assert load_project(saved).exif is None
+    bad = tmp_path / "bad.inpaint"
+    with zipfile.ZipFile(saved) as src, zipfile.ZipFile(bad, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "project.json":
+                meta = json.loads(data)
+                meta["exif"] = "exif.bin"
+                data = json.dumps(meta).encode()
+            dst.writestr(info, data)
+        dst.writestr("exif.bin", b"not exif at all")
+    with pytest.raises(ProjectFileError, match="exif.bin is not an EXIF block"):
+        load_project(bad)

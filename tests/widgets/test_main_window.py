@@ -182,13 +182,13 @@ def test_close_with_unsaved_changes_can_be_cancelled(window, photo, monkeypatch)
 def test_geometry_and_recent_files_are_remembered(qtbot, isolated_settings, photo):
     w = MainWindow()
     qtbot.addWidget(w)
-    w.resize(760, 640)
+    w.resize(760, 700)  # above the minimum height (docks and two tool bar rows)
     w.show()
     w.open_path(str(photo[0]))
     assert w.close()
     w2 = MainWindow()
     qtbot.addWidget(w2)
-    assert (w2.width(), w2.height()) == (760, 640)
+    assert (w2.width(), w2.height()) == (760, 700)
     assert w2.recent_files() == [str(photo[0])]
     assert w2.recent_menu.actions()[0].text() == "holiday.png"
 
@@ -235,3 +235,286 @@ def test_undo_during_a_stroke_ends_it_first(window, photo, qtbot):
     window.redo_action.trigger()
     assert window.doc.mask.any()
     assert "Brush" in window.undo_action.text()
+
+
+def camera_jpeg(path, orientation=6):
+    """A camera-like JPEG: make, date, GPS position, and a sideways orientation."""
+    exif = Image.Exif()
+    exif[0x010F] = "TestCam"
+    exif[0x0132] = "2021:06:05 14:03:00"
+    exif[0x0112] = orientation
+    exif.get_ifd(0x8825).update({1: "N", 2: (52.0, 30.0, 0.0), 3: "E", 4: (4.0, 53.0, 0.0)})
+    arr = np.random.default_rng(3).integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    Image.fromarray(arr).save(path, exif=exif.tobytes(), quality=95)
+    return path
+
+
+def on_next_modal(handler):
+    """Run handler(dialog) once the next modal dialog's event loop runs. A failing handler
+    still closes the dialog, so that the test fails instead of hanging."""
+    from PySide6.QtCore import QTimer
+
+    def run():
+        dialog = QApplication.activeModalWidget()
+        try:
+            handler(dialog)
+        finally:
+            if dialog is not None and dialog.isVisible():
+                dialog.reject()
+
+    QTimer.singleShot(0, run)
+
+
+def export_via_dialog(window, qtbot, monkeypatch, out, strip: bool):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+
+    def answer(dialog):
+        assert dialog.strip_box.isEnabled()
+        if dialog.strip_box.isChecked() != strip:
+            qtbot.mouseClick(dialog.strip_box, Qt.LeftButton,
+                             pos=QPoint(8, dialog.strip_box.height() // 2))
+        qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
+
+    on_next_modal(answer)
+    window.export_action.trigger()
+
+
+def test_exif_survives_project_and_export_and_location_can_be_stripped(
+        window, tmp_path, qtbot, monkeypatch):
+    src = camera_jpeg(tmp_path / "IMG_0001.jpg")
+    assert window.open_path(str(src))
+    assert (window.doc.width, window.doc.height) == (40, 60)  # turned upright
+    window.select_all_action.trigger()
+    project = tmp_path / "work.inpaint"
+    assert window._save_project_to(str(project))
+    window.set_document(None)
+    assert window.open_path(str(project))
+
+    for name, strip in (("kept.jpg", False), ("stripped.jpg", True)):
+        export_via_dialog(window, qtbot, monkeypatch, tmp_path / name, strip)
+        with Image.open(tmp_path / name) as im:
+            exif = im.getexif()
+            assert exif[0x010F] == "TestCam" and exif[0x0132] == "2021:06:05 14:03:00"
+            assert exif[0x0112] == 1  # the pixels are upright already
+            assert bool(exif.get_ifd(0x8825)) == (not strip)
+
+
+def inside_window(window, widget) -> bool:
+    """Shown, and wholly inside the window (not clipped away, not behind an overflow)."""
+    if not widget.isVisible():
+        return False
+    top_left = widget.mapTo(window, widget.rect().topLeft())
+    bottom_right = widget.mapTo(window, widget.rect().bottomRight())
+    return window.rect().contains(top_left) and window.rect().contains(bottom_right)
+
+
+def test_every_tools_options_visible_at_1280_by_820(qtbot, isolated_settings, photo,
+                                                     monkeypatch):
+    from PySide6.QtWidgets import QToolBar, QToolButton
+
+    from inpaint_desktop.commands import push_edit
+
+    w = MainWindow()  # no saved geometry: the default size
+    monkeypatch.setattr(w, "ask_save_changes", lambda: QMessageBox.Discard)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w)  # shortcuts need it active
+    assert (w.width(), w.height()) == (1280, 820)
+    w.open_path(str(photo[0]))
+    opts = w.tool_options
+    expected = {
+        "brush": [opts.size_box, opts.hardness, opts.color_button, opts.opacity],
+        "eraser": [opts.size_box, opts.hardness, opts.color_button, opts.opacity],
+        "lasso": [opts.color_button, opts.opacity],
+        "polygon": [opts.color_button, opts.opacity],
+        "rectangle": [opts.color_button, opts.opacity],
+        "hint": [opts.hint_button],
+    }
+    keys = {"brush": Qt.Key_B, "eraser": Qt.Key_E, "lasso": Qt.Key_L, "polygon": Qt.Key_P,
+            "rectangle": Qt.Key_M, "hint": Qt.Key_C}
+    w.canvas.setFocus()
+    for name, widgets in expected.items():
+        qtbot.keyClick(w.canvas, keys[name])
+        assert w.canvas.tool_name() == name
+        QApplication.processEvents()  # the tool bar lays itself out again
+        for widget in widgets:
+            assert inside_window(w, widget), (name, widget.toolTip())
+        assert inside_window(w, opts.keys_label) and opts.keys_label.text().strip()
+        if name != "hint":
+            assert not opts.hint_button.isVisible()  # only the active tool's options
+    for bar in w.findChildren(QToolBar):
+        ext = bar.findChild(QToolButton, "qt_toolbar_ext_button")
+        assert ext is None or not ext.isVisible(), f"{bar.windowTitle()} overflows"
+
+    toolbar = w.findChild(QToolBar, "tools")
+    undo_button = toolbar.widgetForAction(w.undo_action)
+    push_edit(w.undo_stack, w.doc, masking.select_all(w.doc),
+              "Opacity of 'Colorize 2 (Hint colorizer (default))' and much more text")
+    qtbot.wait(0)
+    assert undo_button.width() <= 48
+    assert "Opacity of 'Colorize 2" in undo_button.toolTip()
+    assert "Ctrl+Z" in undo_button.toolTip()
+    for bar in w.findChildren(QToolBar):
+        ext = bar.findChild(QToolButton, "qt_toolbar_ext_button")
+        assert ext is None or not ext.isVisible(), f"{bar.windowTitle()} overflows"
+
+
+def test_tooltips_name_shortcuts_and_modifiers(window):
+    assert "Ctrl+Z" in window.undo_action.toolTip()
+    assert "Ctrl+Shift+Z" in window.redo_action.toolTip()
+    assert "(L)" in window.tool_actions["lasso"].toolTip()
+    assert "Ctrl (or Alt) subtracts" in window.tool_actions["lasso"].toolTip()
+    assert "Ctrl (or Alt)+click" in window.tool_actions["hint"].toolTip()
+    assert "Ctrl+E" in window.export_action.toolTip()
+
+
+def test_help_lists_the_real_shortcuts_searchably(window, qtbot):
+    from PySide6.QtGui import QKeySequence
+
+    from inpaint_desktop.widgets.help_dialog import ShortcutsDialog
+
+    window.invert_action.setShortcut(QKeySequence("Ctrl+Alt+J"))  # read from the actions
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    qtbot.keyClick(window.canvas, Qt.Key_F1)
+    dialog = window.findChild(ShortcutsDialog)
+    assert dialog is not None and dialog.isVisible()
+    rows = dialog.visible_rows()
+    assert ("Edit", "Undo", "Ctrl+Z") in rows
+    assert ("Mask", "Invert mask", "Ctrl+Alt+J") in rows
+    assert ("Tools", "Lasso", "L") in rows
+    assert any("Ctrl (or Alt) subtracts" in keys for _m, _c, keys in rows)
+    assert not any(menu.startswith("File > Open recent") for menu, _c, _k in rows)
+    qtbot.keyClicks(dialog.search, "ctrl+d")
+    assert dialog.visible_rows() == [("Mask", "Clear mask", "Ctrl+D")]
+    dialog.search.clear()
+    qtbot.keyClicks(dialog.search, "grow mask")
+    assert [c for _m, c, _k in dialog.visible_rows()] == ["Grow mask"]
+
+
+def test_about_names_versions_and_folders(window, trainer_env):
+    from importlib import metadata
+
+    from PySide6.QtCore import qVersion
+
+    from inpaint_desktop.widgets.help_dialog import AboutDialog
+
+    models_dir, runs_dir = trainer_env
+    window.about_action.trigger()
+    dialog = window.findChild(AboutDialog)
+    text = dialog.label.text()
+    assert qVersion() in text and metadata.version("torch") in text
+    assert metadata.version("inpaint-desktop") in text
+    assert str(models_dir) in text and str(runs_dir) in text
+
+
+def test_import_and_export_mask(window, photo, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    window.open_path(str(photo[0]))
+    strokes = np.zeros((90, 120, 4), np.uint8)  # white strokes on a transparent layer
+    strokes[20:40, 30:70] = 255
+    Image.fromarray(strokes, "RGBA").save(tmp_path / "strokes.png")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        lambda *a, **k: (str(tmp_path / "strokes.png"), ""))
+    window.import_mask_action.trigger()
+    expected = np.zeros((90, 120), np.uint8)
+    expected[20:40, 30:70] = 255
+    assert np.array_equal(window.doc.mask, expected)
+    assert window.undo_stack.count() == 1  # one step
+    window.undo_action.trigger()
+    assert not window.doc.mask.any()
+    window.redo_action.trigger()
+
+    Image.fromarray(np.full((60, 80), 255, np.uint8)).save(tmp_path / "small.png")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        lambda *a, **k: (str(tmp_path / "small.png"), ""))
+    window.import_mask_action.trigger()
+    assert "small.png" in window.last_error and "80 x 60" in window.last_error
+    assert "120 x 90" in window.last_error
+    assert np.array_equal(window.doc.mask, expected) and window.undo_stack.count() == 1
+
+    window.doc.mask[50:52, :] = 128  # soft values survive as grays
+    out = tmp_path / "exported"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    window.export_mask_action.trigger()
+    from inpaint_desktop.document.image_io import load_mask
+
+    assert np.array_equal(load_mask(tmp_path / "exported.png"), window.doc.mask)
+
+
+def test_paste_as_new_image_then_as_layer_and_copy(window, qtbot):
+    from PySide6.QtGui import QImage
+
+    rng = np.random.default_rng(5)
+    pasted = np.ascontiguousarray(rng.integers(0, 256, (30, 40, 3), dtype=np.uint8))
+    image = QImage(pasted.data, 40, 30, 120, QImage.Format_RGB888).copy()
+    QApplication.clipboard().setImage(image)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    window.canvas.setFocus()
+    qtbot.keyClick(window.canvas, Qt.Key_V, Qt.ControlModifier)  # no picture open: new image
+    assert window.doc is not None and np.array_equal(window.doc.composite(), pasted)
+    assert window.isWindowModified() and not window.undo_stack.isClean()
+
+    small = np.ascontiguousarray(np.full((10, 20, 3), 200, np.uint8))
+    QApplication.clipboard().setImage(QImage(small.data, 20, 10, 60,
+                                             QImage.Format_RGB888).copy())
+    qtbot.keyClick(window.canvas, Qt.Key_V, Qt.ControlModifier)  # open: a layer
+    assert [la.name for la in window.doc.layers] == ["Background", "Pasted"]
+    assert window.doc.layers[1].bbox == (10, 10, 30, 20)  # centred
+    assert window.undo_stack.count() == 1
+    assert "new layer" in window.statusBar().currentMessage()
+
+    qtbot.keyClick(window.canvas, Qt.Key_C, Qt.ControlModifier)
+    copied = QApplication.clipboard().image().convertToFormat(QImage.Format_RGB888)
+    assert (copied.width(), copied.height()) == (40, 30)
+    from inpaint_desktop.canvas.render import array_view
+
+    assert np.array_equal(array_view(copied, 3), window.doc.composite())
+    window.undo_action.trigger()
+    assert len(window.doc.layers) == 1
+
+
+@pytest.mark.parametrize("kind, op, value", [("grow", masking.grown, 5),
+                                             ("shrink", lambda m, v: masking.grown(m, -v), 3),
+                                             ("feather", masking.feathered, 6)])
+def test_grow_shrink_feather_preview_live(window, photo, qtbot, kind, op, value):
+    from inpaint_desktop.widgets.mask_preview import MaskAdjustDialog
+
+    window.open_path(str(photo[0]))
+    window.doc.mask[30:60, 40:80] = 255  # as if painted
+    original = window.doc.mask.copy()
+    repaints = []
+    window.doc.add_listener(lambda change: repaints.append(change.mask))
+    action = {"grow": window.grow_action, "shrink": window.shrink_action,
+              "feather": window.feather_action}[kind]
+
+    action.trigger()
+    dialog = window.findChild(MaskAdjustDialog)
+    qtbot.waitExposed(dialog)
+    dialog.spin.selectAll()
+    qtbot.keyClicks(dialog.spin, str(value))
+    # the canvas already shows the result, and nothing is in the undo history yet
+    assert np.array_equal(window.doc.mask, op(original, value)) and repaints[-1]
+    assert window.undo_stack.count() == 0
+    qtbot.mouseClick(dialog.cancel_button, Qt.LeftButton)
+    assert np.array_equal(window.doc.mask, original) and window.undo_stack.count() == 0
+
+    action.trigger()
+    dialog = window.findChildren(MaskAdjustDialog)[-1]
+    qtbot.waitExposed(dialog)
+    dialog.spin.selectAll()
+    qtbot.keyClicks(dialog.spin, str(value))
+    qtbot.keyClick(dialog.spin, Qt.Key_Up)  # the arrow keys preview too
+    assert np.array_equal(window.doc.mask, op(original, value + 1))
+    qtbot.mouseClick(dialog.ok_button, Qt.LeftButton)
+    result = op(original, value + 1)
+    assert np.array_equal(window.doc.mask, result) and window.undo_stack.count() == 1
+    window.undo_action.trigger()
+    assert np.array_equal(window.doc.mask, original)
+    window.redo_action.trigger()
+    assert np.array_equal(window.doc.mask, result)
