@@ -195,10 +195,11 @@ def unknown_command(word: str) -> str | None:
     Anything that looks like a path (exists, has a folder or an extension) is for the
     editor, which reports a missing file itself; a bare word such as `erse` is a typo.
     """
-    if word.startswith("-") or "/" in word or "\\" in word or os.path.splitext(word)[1] \
-            or os.path.exists(word):
+    names = command_names()
+    if word in names or word.startswith("-") or "/" in word or "\\" in word \
+            or os.path.splitext(word)[1] or os.path.exists(word):
         return None
-    close = difflib.get_close_matches(word, command_names(), n=1)
+    close = difflib.get_close_matches(word, names, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     return (f"unknown command {word!r}{hint}; to open a file in the editor, give its path; "
             f"`inpaint-desktop --help` lists the commands")

@@ -191,6 +191,12 @@ def test_a_mistyped_command_is_an_error_with_a_suggestion(editor, capsys):
     assert editor == []
 
 
+def test_commands_still_run_through_the_entry_point(editor, capsys):
+    assert entry.main(["models"]) == 0
+    assert "levin" in capsys.readouterr().out
+    assert editor == []
+
+
 def test_a_file_argument_still_opens_the_editor(editor, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "scan").write_bytes(b"")  # an existing file without an extension
