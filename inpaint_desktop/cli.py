@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import logging
 import os
 import signal
 import subprocess
@@ -206,7 +207,16 @@ def unknown_command(word: str) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
+    _sanitise_log_output()
+    try:
+        status = _run(sys.argv[1:] if argv is None else list(argv))
+        sys.stdout.flush()  # here, not at exit, so that a closed pipe is caught below
+        return status
+    except BrokenPipeError:
+        return _stdout_closed()
+
+
+def _run(argv: list[str]) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -215,17 +225,31 @@ def main(argv: list[str] | None = None) -> int:
     command = {"erase": run_erase, "colorize": run_colorize, "restore": run_restore,
                "models": run_models, "train": run_train}[args.command]
     try:
-        status = command(args)
-        sys.stdout.flush()  # here, not at exit, so that a closed pipe is caught below
-        return status
+        return command(args)
     except CommandError as e:
         error(args.command, str(e))
         return EXIT_FAILED
     except KeyboardInterrupt:
         error(args.command, "interrupted")
         return 130
-    except BrokenPipeError:
-        return _stdout_closed()
+
+
+def _sanitise_log_output() -> None:
+    """Warnings logged on the way (e.g. a model file skipped by discovery, named by its file
+    name) go to the terminal through `printable` too, as logging's last resort would print
+    them: the message only."""
+    root = logging.getLogger()
+    if root.handlers:
+        return  # someone configured logging: theirs
+
+    class Printable(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return printable(" ".join(super().format(record).split()))
+
+    handler = logging.StreamHandler()  # stderr
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(Printable())
+    root.addHandler(handler)
 
 
 def _stdout_closed() -> int:
