@@ -67,6 +67,6 @@ words() { printf '%s\n' "$@" | awk '!seen[$0]++' | paste -sd' ' -; }  # one line
   if [ ${#unknown[@]} -gt 0 ]; then
     echo "  Also install the packages that provide: ${unknown[*]}"
   fi
-  echo "The command-line tools (./run.sh erase ..., colorize, train, models) work without them."
+  echo "The command-line tools (./run.sh erase ..., colorize, restore, train, models) work without them."
 } >&2
 exit 1

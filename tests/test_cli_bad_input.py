@@ -189,7 +189,7 @@ def editor(monkeypatch):
 def test_help_lists_the_commands(editor, capsys):
     assert entry.main(["--help"]) == 0
     out = capsys.readouterr().out
-    for command in ("erase", "colorize", "models", "train"):
+    for command in ("erase", "colorize", "restore", "models", "train"):
         assert f"    {command} " in out
     assert "IMAGE-OR-PROJECT" in out
     assert editor == []
