@@ -26,7 +26,13 @@ the exit status is 2 if any item failed (0 when all were written). Decisions:
   that leaves under 1% of the image unmasked (`models.engine.MIN_KNOWN_FRACTION`): there is
   nothing to fill from, and the "result" would be a black or smeared frame.
 - In folder mode an image without a hints file is colorized without hints (hints are
-  optional); an image without a mask is a failed item (a mask is required).
+  optional), except by an engine that needs hints (`levin`): then, as an image without a
+  mask, it is a failed item. Such an engine without --hints at all is a usage error.
+- A hints file must be a regular file of at most 1 MB (document/hints.py): a FIFO or a
+  device is refused before it is opened.
+- Names from model cards and files are printed with control characters escaped (`printable`).
+- When the default engine's weights do not load and the next one runs, one line on stderr
+  says which ran.
 - An already-colour photo given to colorize is colorized from its luminance, with a note on
   stdout; it is not an error.
 - restore with no damage found writes the (gray or colorized) photo and says so on stdout:
@@ -50,6 +56,8 @@ into the user's model folder (`--models-dir`, default the app's), and runs live 
 from __future__ import annotations
 
 import argparse
+import difflib
+import logging
 import os
 import signal
 import subprocess
@@ -86,8 +94,13 @@ class Item:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="inpaint-desktop",
-        description="Erase objects from photos and colorize black-and-white scans.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+        usage="%(prog)s [IMAGE-OR-PROJECT]\n       %(prog)s COMMAND [OPTIONS]",
+        description="Erase objects from photos and colorize black-and-white scans. "
+                    "Without a command, open the editor (with the image or .inpaint "
+                    "project, if given).",
+        epilog="`inpaint-desktop COMMAND --help` describes the options of a command.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                title="commands")
 
     devices = ("auto", "cpu", "cuda", "mps")
     erase = sub.add_parser("erase", help="fill the masked part of photos",
@@ -168,11 +181,42 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--json", action="store_true", help="JSON lines instead of a progress bar")
     train.add_argument("trainer_args", nargs="*", metavar="-- TRAINER ARGS",
                        help="further `python -m trainer` options, after --")
+    parser.command_names = sorted(sub.choices)  # for command_names()
     return parser
 
 
+def command_names() -> list[str]:
+    """The subcommands, as the parser knows them (for __main__ to tell them from a file)."""
+    return build_parser().command_names
+
+
+def unknown_command(word: str) -> str | None:
+    """The error for a first argument that is neither a command nor a file to open, else None.
+
+    Anything that looks like a path (exists, has a folder or an extension) is for the
+    editor, which reports a missing file itself; a bare word such as `erse` is a typo.
+    """
+    names = command_names()
+    if word in names or word.startswith("-") or "/" in word or "\\" in word \
+            or os.path.splitext(word)[1] or os.path.exists(word):
+        return None
+    close = difflib.get_close_matches(word, names, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return (f"unknown command {word!r}{hint}; to open a file in the editor, give its path; "
+            f"`inpaint-desktop --help` lists the commands")
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
+    _sanitise_log_output()
+    try:
+        status = _run(sys.argv[1:] if argv is None else list(argv))
+        sys.stdout.flush()  # here, not at exit, so that a closed pipe is caught below
+        return status
+    except BrokenPipeError:
+        return _stdout_closed()
+
+
+def _run(argv: list[str]) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -190,12 +234,48 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _sanitise_log_output() -> None:
+    """Warnings logged on the way (e.g. a model file skipped by discovery, named by its file
+    name) go to the terminal through `printable` too, as logging's last resort would print
+    them: the message only."""
+    root = logging.getLogger()
+    if root.handlers:
+        return  # someone configured logging: theirs
+
+    class Printable(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return printable(" ".join(super().format(record).split()))
+
+    handler = logging.StreamHandler()  # stderr
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(Printable())
+    root.addHandler(handler)
+
+
+def _stdout_closed() -> int:
+    """`inpaint-desktop models | head`: the reader left. Stop quietly, as a CLI killed by
+    SIGPIPE does, and point stdout at devnull so the exit's flush cannot complain again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (a test's capture): nothing to redirect
+        pass
+    return 128 + 13  # the shell's status for a process killed by SIGPIPE
+
+
+def printable(text: object) -> str:
+    """`text` with control characters (ESC, newlines, ...) written as escapes: model cards
+    and file names are untrusted, and raw escape sequences would drive the user's terminal."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in str(text))
+
+
 def error(command: str, message: str) -> None:
-    print(f"{command}: {' '.join(message.split())}", file=sys.stderr, flush=True)
+    print(f"{command}: {printable(' '.join(message.split()))}", file=sys.stderr, flush=True)
 
 
 def say(command: str, message: str) -> None:
-    print(f"{command}: {message}", flush=True)
+    print(f"{command}: {printable(message)}", flush=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -213,21 +293,30 @@ def _check_device(device: str) -> None:
         raise CommandError(str(e)) from None
 
 
-def _engine(kind: str, name: str | None, device: str):
+def _engine(kind: str, name: str | None, device: str, command: str | None = None):
     import models
+    from models import engine as registry
     from models.engine import UnknownModel
 
+    command = command or {"inpaint": "erase"}.get(kind, kind)  # the line's prefix
     _check_device(device)
+    failed_before = len(registry.fallback_problems)
     try:
         if kind == "inpaint":
-            return models.get_inpainter(name, device=device)
-        if kind == "detect":
-            return models.get_detector(name, device=device)
-        return models.get_colorizer(name, device=device)
+            engine = models.get_inpainter(name, device=device)
+        elif kind == "detect":
+            engine = models.get_detector(name, device=device)
+        else:
+            engine = models.get_colorizer(name, device=device)
     except UnknownModel as e:
         raise CommandError(str(e)) from None
     except (ValueError, OSError, RuntimeError) as e:  # weights that fail to load, ...
         raise CommandError(f"cannot load model {name!r}: {e}") from None
+    failed = registry.fallback_problems[failed_before:]
+    if failed:  # the default's weights did not load: say what runs instead of them
+        error(command, f"the default model did not load ({'; '.join(failed)}); "
+                       f"using {engine.name} ({engine.label}) instead")
+    return engine
 
 
 def run_models(args) -> int:
@@ -236,13 +325,13 @@ def run_models(args) -> int:
     rows = [(info, models.default_inpainter()) for info in models.inpainters()]
     rows += [(info, models.default_colorizer()) for info in models.colorizers()]
     rows += [(info, models.detectors()[0].name) for info in models.detectors()]
-    name_w = max([len(info.name) for info, _ in rows] + [4])
-    label_w = max([len(info.label) for info, _ in rows] + [5])
+    rows = [("*" if info.name == default else " ", printable(info.name), info.kind,
+             printable(info.label), printable(info.description)) for info, default in rows]
+    name_w = max([len(row[1]) for row in rows] + [4])
+    label_w = max([len(row[3]) for row in rows] + [5])
     print(f"  {'NAME':{name_w}s}  {'KIND':8s}  {'LABEL':{label_w}s}  DESCRIPTION")
-    for info, default in rows:
-        mark = "*" if info.name == default else " "
-        print(f"{mark} {info.name:{name_w}s}  {info.kind:8s}  {info.label:{label_w}s}  "
-              f"{info.description}")
+    for mark, name, kind, label, description in rows:
+        print(f"{mark} {name:{name_w}s}  {kind:8s}  {label:{label_w}s}  {description}")
     print("\nThe engine marked * is the default of its kind (used without --model).")
     return EXIT_OK
 
@@ -517,26 +606,26 @@ def run_erase(args) -> int:
 
 
 def run_colorize(args) -> int:
-    from inpaint_desktop.document.hints import HintsError, load_hints
     from models.engine import Cancelled
 
     engine = _engine("colorize", args.model, args.device)
-    items = plan("colorize", args.image, args.hints, args.output, aux_required=False)
+    # An engine that needs hints would only write the gray image: without hints it is an
+    # error (for the whole command, or for each image of a folder that has no hints file).
+    needs_hints = getattr(engine, "needs_hints", False)
+    if needs_hints and args.hints is None:
+        raise CommandError(f"--hints is required: {engine.name} colorizes from colour hints "
+                           f"only")
+    items = plan("colorize", args.image, args.hints, args.output, aux_required=needs_hints)
 
     def process(item: Item, started: float) -> None:
         loaded = _load(item.image)
         for note in loaded.notes:
             say("colorize", f"{item.image.name}: {note}")
         h, w = loaded.pixels.shape[:2]
-        hints = []
-        if item.aux is not None:
-            try:
-                hints = load_hints(item.aux, w, h)
-            except HintsError as e:
-                raise ItemError(f"{item.aux.name}: {e}") from None
-            except OSError as e:
-                raise ItemError(f"{item.aux.name}: cannot read it "
-                                f"({e.strerror or e})") from None
+        hints = _load_hints_of(item, w, h)
+        if needs_hints and not hints:
+            raise ItemError(f"{item.aux.name}: no colour hints, and {engine.name} "
+                            f"colorizes from hints only")
         try:
             result = engine.colorize(loaded.pixels, hints)
         except (ValueError, Cancelled, RuntimeError) as e:
@@ -570,9 +659,9 @@ def run_restore(args) -> int:
         raise CommandError(f"--sensitivity must be between 0 and 1, got {args.sensitivity}")
     if args.no_colorize and args.hints is not None:
         raise CommandError("--hints needs the colorizing step: drop --no-colorize")
-    detector = _engine("detect", args.detector, args.device)
-    inpainter = _engine("inpaint", args.model, args.device)
-    colorizer = None if args.no_colorize else _engine("colorize", None, args.device)
+    detector = _engine("detect", args.detector, args.device, "restore")
+    inpainter = _engine("inpaint", args.model, args.device, "restore")
+    colorizer = None if args.no_colorize else _engine("colorize", None, args.device, "restore")
     items = plan("restore", args.image, args.hints, args.output, aux_required=False)
     if args.save_mask is not None:
         if args.save_mask.exists() and not args.save_mask.is_dir():

@@ -21,9 +21,12 @@ spec="."
 stamp=".venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)${extra:+-$extra}"
 if [ ! -f "$stamp" ]; then
   echo "Installing inpaint-desktop ${extra:+with [$extra] }into .venv (first run takes a few minutes) ..." >&2
-  # pip warns once per package about this machine's local index folders: drop that noise.
+  # pip warns once per package about this machine's local index folders, and setuptools
+  # prints a block about "Editable installation" (a caution for package authors) on every
+  # `pip install -e`: drop that noise. Errors and other warnings still show.
   pip_quiet() {
-    .venv/bin/python -m pip "$@" 2>&1 | { grep -v -e "is ignored: it is neither a file" >&2 || true; }
+    PYTHONWARNINGS="${PYTHONWARNINGS:+$PYTHONWARNINGS,}ignore:Editable installation" \
+      .venv/bin/python -m pip "$@" 2>&1 | { grep -v -e "is ignored: it is neither a file" >&2 || true; }
   }
   pip_quiet install --quiet --upgrade pip
   pip_quiet install --quiet -e "$spec"

@@ -251,13 +251,29 @@ def test_colorize_with_hints(tmp_path, capsys):
     assert spread.mean() > 10  # it is in colour now
 
 
-def test_colorize_without_hints_says_so(tmp_path, capsys):
+def test_levin_without_hints_is_an_error(tmp_path, capsys):
+    # levin only spreads hints: without any it would write the gray image (the bundled
+    # learned colorizer needs none)
     write(tmp_path / "scan.png", photo(colour=False)[:, :, 0])
-    # levin needs hints (the bundled learned colorizer does not, and says nothing)
     status, out, err = run(capsys, "colorize", "--image", str(tmp_path / "scan.png"),
                            "--output", str(tmp_path / "out.png"), "--model", "levin")
+    assert status == 2
+    assert one_line(err) == "colorize: --hints is required: levin colorizes from colour hints only"
+    hints_file(tmp_path / "h.json", [])
+    status, out, err = run(capsys, "colorize", "--image", str(tmp_path / "scan.png"),
+                           "--hints", str(tmp_path / "h.json"), "--output",
+                           str(tmp_path / "out.png"), "--model", "levin")
+    assert status == 2
+    assert one_line(err).startswith("colorize: h.json: no colour hints")
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_colorize_without_hints_uses_the_automatic_default(tmp_path, capsys):
+    write(tmp_path / "scan.png", photo(colour=False)[:, :, 0])
+    status, out, err = run(capsys, "colorize", "--image", str(tmp_path / "scan.png"),
+                           "--output", str(tmp_path / "out.png"))
     assert status == 0 and err == ""
-    assert "no colour hints" in out
+    assert (tmp_path / "out.png").exists()
 
 
 def test_colorize_a_colour_photo_works_with_a_note(tmp_path, capsys):
@@ -302,11 +318,20 @@ def test_colorize_folder(tmp_path, capsys):
     hints_file(hints / "one.json", [[3, 3, "#ff0000"]])
     hints_file(hints / "three.json", [[3, 3, "#ff0000"], [640, 3, "#ff0000"]])  # outside
     status, stdout, err = run(capsys, "colorize", "--image", str(scans), "--hints",
-                              str(hints), "--output", str(out), "--model", "levin")
+                              str(hints), "--output", str(out))
     assert status == 2
     assert "three.json: point 2" in one_line(err)
+    # two.jpg has no hints file: the default colorizer needs none
     assert sorted(p.name for p in out.iterdir()) == ["one.png", "two.png"]
-    assert "two.jpg: no colour hints" in stdout
+    # levin needs hints: an image without a hints file is a failed item
+    out2 = tmp_path / "out2"
+    status, stdout, err = run(capsys, "colorize", "--image", str(scans), "--hints",
+                              str(hints), "--output", str(out2), "--model", "levin")
+    assert status == 2
+    lines = sorted(err.strip().splitlines())
+    assert len(lines) == 2 and "three.json: point 2" in lines[0]
+    assert lines[1].startswith("colorize: two.jpg: no hints named two.*")
+    assert sorted(p.name for p in out2.iterdir()) == ["one.png"]
 
 
 # --- models, train, imports ------------------------------------------------------------------

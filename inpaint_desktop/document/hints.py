@@ -11,12 +11,18 @@ import json
 import math
 import os
 import re
+import stat
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 PathLike = str | os.PathLike
 
 _HEX = re.compile(r"#[0-9a-fA-F]{6}")
+
+# A hints file is a few points; 1 MB is tens of thousands of them. The limit keeps /dev/zero
+# or a huge file from filling memory.
+MAX_HINTS_BYTES = 1_000_000
+_TOO_LARGE = "too large for a hints file (the limit is 1 MB)"
 
 
 class HintsError(ValueError):
@@ -62,6 +68,8 @@ def parse_hints(text: str) -> list[Hint]:
     """Hints from the JSON text; raises HintsError (one line) when it is malformed."""
     try:
         data = json.loads(text)
+    except RecursionError:  # e.g. 100,000 nested "[": the parser's own stack limit
+        raise HintsError("not valid JSON (nested too deeply)") from None
     except json.JSONDecodeError as e:
         raise HintsError(f"not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})") \
             from None
@@ -100,17 +108,35 @@ def load_hints(path: PathLike, width: int | None = None, height: int | None = No
                ) -> list[Hint]:
     """Read a hints file; with width and height, also check every point lies in the image.
 
-    Raises HintsError for a malformed file and OSError when it cannot be read.
+    Raises HintsError for a malformed file (also one that is not a regular file, or is over
+    MAX_HINTS_BYTES) and OSError when it cannot be read.
     """
-    with open(path, encoding="utf-8") as f:
-        try:
-            text = f.read()
-        except UnicodeDecodeError:
-            raise HintsError("not a text file (not UTF-8)") from None
+    # Refused before opening: opening a FIFO blocks until a writer comes, maybe forever, and
+    # /dev/zero never ends.
+    _check_regular(os.stat(path))
+    # Non-blocking, in case a FIFO took the file's place since the stat.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with open(fd, "rb") as f:
+        _check_regular(os.fstat(f.fileno()))
+        data = f.read(MAX_HINTS_BYTES + 1)
+    if len(data) > MAX_HINTS_BYTES:
+        raise HintsError(_TOO_LARGE)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise HintsError("not a text file (not UTF-8)") from None
     hints = parse_hints(text)
     if width is not None and height is not None:
         validate_hints(hints, width, height)
     return hints
+
+
+def _check_regular(st: os.stat_result) -> None:
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a folder" if stat.S_ISDIR(st.st_mode) else "a pipe or device"
+        raise HintsError(f"not a regular file ({kind})")
+    if st.st_size > MAX_HINTS_BYTES:
+        raise HintsError(_TOO_LARGE)
 
 
 def hints_to_json(hints: Iterable[Hint]) -> str:

@@ -82,3 +82,19 @@ def test_colour_helpers():
     with pytest.raises(HintsError):
         rgb_to_hex((256, 0, 0))
     assert hints_to_json([]) == '{"points": []}\n'
+
+
+def test_deep_nesting_is_a_hints_error():
+    with pytest.raises(HintsError, match="nested too deeply"):
+        parse_hints("[" * 100_000)
+
+
+def test_only_regular_files_under_the_limit_are_read(tmp_path):
+    from inpaint_desktop.document.hints import MAX_HINTS_BYTES
+
+    with pytest.raises(HintsError, match="not a regular file"):
+        load_hints(tmp_path)  # a folder
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * (MAX_HINTS_BYTES + 1))
+    with pytest.raises(HintsError, match="the limit is 1 MB"):
+        load_hints(big)
