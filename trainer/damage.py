@@ -259,13 +259,23 @@ def damage(rgb: np.ndarray, rng: np.random.Generator,
 
     ``kinds`` None: a random mix (:data:`KIND_CHANCE`, :data:`CLEAN_SHARE` of crops clean);
     else exactly those kinds (an empty tuple: no damage, an all-zero label)."""
+    damaged, label, _clean = damaged_print(rgb, rng, kinds)
+    return damaged, label
+
+
+def damaged_print(rgb: np.ndarray, rng: np.random.Generator,
+                  kinds: tuple[str, ...] | None = None):
+    """(damaged, label, clean) as :func:`damage`, plus the same print scanned without the
+    damage (the same grain): what a perfect restoration would give back."""
     base = tone(rgb, rng)
     gray = bool(np.allclose(base[..., 0], base[..., 2]))
     if kinds is None:
         kinds = () if rng.random() < CLEAN_SHARE else tuple(
             k for k in KINDS if rng.random() < KIND_CHANCE[k]) or ("scratches",)
     out, label = apply_damage(base, rng, kinds)
-    return scan(out, rng, gray), label
+    twin = np.random.default_rng()
+    twin.bit_generator.state = rng.bit_generator.state
+    return scan(out, rng, gray), label, scan(base, twin, gray)
 
 
 def apply_damage(base: np.ndarray, rng: np.random.Generator,

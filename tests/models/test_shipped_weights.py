@@ -34,7 +34,8 @@ def test_the_required_architectures_are_shipped_small_and_fp16():
 def test_checksum_card_and_one_forward_pass(path: Path):
     card = load_card(path.with_suffix(".json"))
     assert card["sha256"] == sha256_of(path) and card["bytes"] == path.stat().st_size
-    assert card["training"]["steps"] > 0 and card["metrics"]["val_last"]["val_psnr"] > 0
+    score = "val_f1" if card["task"] == "detect" else "val_psnr"
+    assert card["training"]["steps"] > 0 and card["metrics"]["val_last"][score] > 0
     net, _ = learned.load_net(path, card)
     torch.manual_seed(0)
     with torch.inference_mode():
@@ -43,6 +44,9 @@ def test_checksum_card_and_one_forward_pass(path: Path):
             m[..., 20:40, 30:60] = 1
             out = net(x, m)
             assert out.shape == (1, 3, 64, 96)
+        elif card["task"] == "detect":
+            out = net(torch.rand(1, 3, 64, 96))
+            assert out.shape == (1, 1, 64, 96)
         else:
             hints = torch.zeros(1, 3, 64, 96)
             out = net(torch.rand(1, 1, 64, 96) * 100, hints)
@@ -55,6 +59,7 @@ def test_bundled_models_are_the_defaults_and_fill_a_hole():
     inpainter, colorizer = models.default_inpainter(), models.default_colorizer()
     kinds = {m.name: m.card["architecture"] for m in learned.discovered()}
     assert kinds[inpainter] == "ffc_unet" and kinds[colorizer] == "hint_colorizer"
+    assert kinds[models.detectors()[0].name] == "unet_mask_detector"
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, (96, 128, 3), dtype=np.uint8)
     mask = np.zeros((96, 128), np.uint8)

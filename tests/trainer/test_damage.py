@@ -2,6 +2,8 @@
 
 import json
 
+import cv2
+
 import numpy as np
 import pytest
 import torch
@@ -128,3 +130,12 @@ def test_detect_run_trains_validates_and_exports(tmp_path, make_folder):
     assert card["task"] == "detect" and card["architecture"] == "unet_mask_detector"
     assert card["metrics"]["val_baselines"]["median"]["val_f1"] is not None
     assert (tmp_path / "runs" / "dmg" / "preview.png").exists()
+
+
+def test_the_clean_twin_differs_only_where_damaged():
+    rng = np.random.default_rng(4)
+    damaged, label, clean = dmg.damaged_print(photo(4, 128), rng, ("scratches", "dust"))
+    far = cv2.dilate(label, np.ones((17, 17), np.uint8)) == 0  # beyond JPEG's 8 px blocks
+    assert label.any() and far.any()
+    assert np.abs(damaged.astype(int) - clean)[far].mean() < 0.5  # same grain, same JPEG
+    assert np.abs(damaged.astype(int) - clean)[label > 0].mean() > 10
