@@ -33,6 +33,7 @@ import sys
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -62,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sheet-kind", help="only this mask kind on the contact sheet")
     parser.add_argument("--sheet-photos", type=int, default=SHEET_PHOTOS,
                         help=f"photos on the contact sheet (default {SHEET_PHOTOS})")
+    parser.add_argument("--gray", action="store_true",
+                        help="gray copies of the photos (old scans, what restore fills)")
     args = parser.parse_args(argv)
     names = args.engines.split(",") if args.engines else [e.name for e in models.inpainters()]
     kinds = args.kinds.split(",")
@@ -77,10 +80,11 @@ def main(argv: list[str] | None = None) -> int:
             engines[f"{name}/no-texture"] = plain
     names = list(engines)
     rows, sheet_rows = evaluate(engines, common.photos(limit=args.limit), kinds,
-                                args.sheet_photos, args.sheet_kind)
+                                args.sheet_photos, args.sheet_kind, args.gray)
     summary = summarize(rows, names, kinds)
     print_table(summary, names, kinds)
-    out = common.write_json("inpaint_quality.json", {"rows": rows, "summary": summary})
+    suffix = "_gray" if args.gray else ""
+    out = common.write_json(f"inpaint_quality{suffix}.json", {"rows": rows, "summary": summary})
     sheet = common.save_png("inpaint_sheet.png",
                             common.sheet([row for _, _, row in sheet_rows]))
     print(f"\nwrote {out} and {sheet} (columns: input+mask, {', '.join(names)}, truth)")
@@ -89,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def evaluate(engines: dict, paths: list[Path], kinds: list[str],
              sheet_photos: int = SHEET_PHOTOS,
-             sheet_kind: str | None = None) -> tuple[list[dict], list[tuple]]:
+             sheet_kind: str | None = None, gray: bool = False) -> tuple[list[dict], list[tuple]]:
     """Fill every (photo, mask kind) hole with every engine and score it (one line each).
 
     Returns the score rows and, for the first `sheet_photos` photos, (photo name, kind,
@@ -100,6 +104,8 @@ def evaluate(engines: dict, paths: list[Path], kinds: list[str],
     sheet_rows = []
     for index, path in enumerate(paths):
         truth = common.load_rgb(path)
+        if gray:
+            truth = np.repeat(cv2.cvtColor(truth, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
         h, w = truth.shape[:2]
         for kind in kinds:
             mask = masks.make_mask(kind, h, w, path.name)
