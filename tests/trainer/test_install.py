@@ -1,6 +1,7 @@
 """Installing a finished run into the user's model folder: card, atomicity, name guards."""
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -77,16 +78,25 @@ def test_the_same_run_resumed_replaces_its_model_another_is_refused(photo_dir, t
     assert (models / "own.safetensors").read_bytes() == b"a file the user put there"
 
 
-def test_a_failed_install_is_one_line_and_keeps_the_run(photo_dir, tmp_path, monkeypatch):
-    real = ckpt.atomic_write_bytes
-    models = tmp_path / "models"
+def full_disk_for(monkeypatch, folder, names=None):
+    """Temp files in ``folder`` (those for ``names`` only, if given) fail as on a full disk."""
+    import tempfile
 
-    def full_disk(path, data):
-        if models in path.parents:
+    real = tempfile.mkstemp
+
+    def mkstemp(*args, **kwargs):
+        prefix, where = kwargs.get("prefix", ""), kwargs.get("dir")
+        if where is not None and Path(where) == folder and (
+                names is None or any(prefix.startswith(f".{n}.") for n in names)):
             raise OSError(28, "No space left on device")
-        real(path, data)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(ckpt, "atomic_write_bytes", full_disk)
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+
+
+def test_a_failed_install_is_one_line_and_keeps_the_run(photo_dir, tmp_path, monkeypatch):
+    models = tmp_path / "models"
+    full_disk_for(monkeypatch, models)
     with pytest.raises(TrainError) as info:
         Run(photo_dir, "x", tmp_path / "runs", tiny(steps=1), emit=quiet,
             install_dir=models).run()
@@ -95,6 +105,61 @@ def test_a_failed_install_is_one_line_and_keeps_the_run(photo_dir, tmp_path, mon
     assert message.endswith(f"the trained weights are in {tmp_path / 'runs' / 'x'}")
     assert (tmp_path / "runs" / "x" / "latest.safetensors").exists()
     assert not models.exists() or not list(models.iterdir())
+
+
+def test_a_failed_reinstall_keeps_the_working_model(photo_dir, tmp_path, monkeypatch):
+    """Issue 20, item 1: the card's write fails (full disk) after the new weights are written:
+    the old weights + card stay as they were, a pair that the app still loads."""
+    models = tmp_path / "models"
+    Run(photo_dir, "m", tmp_path, tiny(steps=2), emit=quiet, install_dir=models).run()
+    before = {p.name: p.read_bytes() for p in models.iterdir()}
+    with monkeypatch.context() as m:
+        full_disk_for(m, models, names=["m.json"])
+        with pytest.raises(TrainError, match="No space left on device"):
+            Run(photo_dir, "m", tmp_path, tiny(steps=3), resume=True, emit=quiet,
+                install_dir=models).run()
+    assert {p.name: p.read_bytes() for p in models.iterdir()} == before  # no temp file either
+    weights = models / "m.safetensors"
+    assert learned.load_net(weights, load_card(weights.with_suffix(".json"))) is not None
+    # the same run resumed later installs its new weights
+    Run(photo_dir, "m", tmp_path, tiny(steps=4), resume=True, emit=quiet,
+        install_dir=models).run()
+    card = load_card(weights.with_suffix(".json"))
+    assert card["sha256"] == sha256_of(weights) and card["training"]["steps"] == 4
+
+
+def test_a_failed_rename_puts_the_old_card_back(photo_dir, tmp_path, monkeypatch):
+    import os
+
+    models = tmp_path / "models"
+    Run(photo_dir, "m", tmp_path, tiny(steps=2), emit=quiet, install_dir=models).run()
+    before = {p.name: p.read_bytes() for p in models.iterdir()}
+    real = os.replace
+
+    def replace(src, dst):
+        if Path(dst) == models / "m.safetensors":
+            raise OSError(5, "Input/output error")
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(TrainError, match="Input/output error"):
+        Run(photo_dir, "m", tmp_path, tiny(steps=3), resume=True, emit=quiet,
+            install_dir=models).run()
+    assert {p.name: p.read_bytes() for p in models.iterdir()} == before
+
+
+def test_resume_after_a_first_install_failed_on_a_full_disk(photo_dir, tmp_path, monkeypatch):
+    """A failed first install leaves nothing in the model folder that would make the resumed
+    run look like another run's model."""
+    models = tmp_path / "models"
+    with monkeypatch.context() as m:
+        full_disk_for(m, models, names=["m.json"])
+        with pytest.raises(TrainError):
+            Run(photo_dir, "m", tmp_path, tiny(steps=1), emit=quiet, install_dir=models).run()
+    assert not models.exists() or not list(models.iterdir())
+    summary = Run(photo_dir, "m", tmp_path, tiny(steps=2), resume=True, emit=quiet,
+                  install_dir=models).run()
+    assert summary["installed"] == str(models / "m.safetensors")
 
 
 def cli_argv(photo_dir, out, *extra):
