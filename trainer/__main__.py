@@ -48,7 +48,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--minutes", type=float, help="wall-clock budget of this invocation")
     budget.add_argument("--steps", type=int, help="train until this total step count")
-    p.add_argument("--resume", action="store_true", help="continue the run's checkpoint")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run's checkpoint (an error if it has none)")
+    p.add_argument("--new-if-missing", action="store_true",
+                   help="with --resume: start a new run when there is no checkpoint to continue")
     p.add_argument("--base", help="weights (.safetensors + card) to fine-tune (new runs)")
     p.add_argument("--crop", type=int,
                    help="training crop size (default 192; fine-tunes of erasing 320)")
@@ -74,7 +77,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all)")
     p.add_argument("--log-seconds", type=float)
     p.add_argument("--val-seconds", type=float)
-    p.add_argument("--checkpoint-seconds", type=float)
+    p.add_argument("--checkpoint-seconds", type=float,
+                   help="checkpoint at least this often (default 60) ...")
+    p.add_argument("--checkpoint-steps", type=int,
+                   help="... and every this many steps (default 500)")
     p.add_argument("--stop-file", help="a file whose appearance stops the run (default RUN/STOP)")
     p.add_argument("--json", action="store_true", help="print JSON lines (default on a pipe)")
     return p.parse_args(argv)
@@ -253,6 +259,7 @@ def _main(argv: list[str] | None = None) -> int:
         "schedule": args.schedule, "val_count": args.val_count, "seed": args.seed,
         "steps": args.steps, "minutes": args.minutes, "log_seconds": args.log_seconds,
         "val_seconds": args.val_seconds, "checkpoint_seconds": args.checkpoint_seconds,
+        "checkpoint_steps": args.checkpoint_steps,
         "amp": args.amp, "arch": args.arch, "adversarial": args.adversarial,
         "max_side": args.max_side,
         "scale_range": list(args.scale_range) if args.scale_range else None,
@@ -269,7 +276,8 @@ def _main(argv: list[str] | None = None) -> int:
             install_dir = args.models_dir or default_models_dir()
         run = Run(args.photos, args.name, args.out, config, resume=args.resume,
                   stop_file=args.stop_file, emit=None if use_json else _terminal_emit,
-                  device=device, base=args.base, install_dir=install_dir)
+                  device=device, base=args.base, install_dir=install_dir,
+                  new_if_missing=args.new_if_missing)
         run.run()
     except TrainError as exc:
         print(f"error: {exc}", file=sys.stderr)
