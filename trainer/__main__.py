@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import sys
@@ -225,9 +226,61 @@ def _parse_json_options(args) -> str | None:
     return None
 
 
+CROP_RANGE = (32, 1024)  # a net needs a few levels of context; photos are kept <= 1024 px
+
+
+def _number_problem(args) -> str | None:
+    """The one-line problem of a numeric option out of its range (NaN included), if any."""
+    def bad(option: str, value, low, high=math.inf, low_ok=True) -> str | None:
+        if value is None:
+            return None
+        if not math.isfinite(value) or value < low or (value == low and not low_ok) \
+                or value > high:
+            above = f"at least {low:g}" if low_ok else f"above {low:g}"
+            limit = above if high == math.inf else f"{above} and at most {high:g}"
+            return f"--{option} {value:g} is out of range: it must be {limit}"
+        return None
+
+    checks = [
+        ("crop", args.crop, *CROP_RANGE), ("batch", args.batch, 1, 4096),
+        ("lr", args.lr, 0, 1, False), ("minutes", args.minutes, 0, math.inf, False),
+        ("steps", args.steps, 0), ("val-count", args.val_count, 0),
+        ("threads", args.threads, 1), ("max-side", args.max_side, CROP_RANGE[0]),
+        ("adversarial", args.adversarial, 0), ("log-seconds", args.log_seconds, 0),
+        ("val-seconds", args.val_seconds, 0), ("checkpoint-seconds", args.checkpoint_seconds, 0),
+        ("checkpoint-steps", args.checkpoint_steps, 1),
+    ]
+    if args.scale_range:
+        lo, hi = args.scale_range
+        checks += [("scale-range", lo, 0, 1, False), ("scale-range", hi, lo, 1)]
+    for check in checks:
+        problem = bad(*check)
+        if problem:
+            return problem
+    return None
+
+
+def _json_shape_problem(args) -> str | None:
+    """JSON options must be objects; the loss weights must be non-negative numbers."""
+    # (--mask-mix has its own check: trainer.masks.mix_problem)
+    examples = {"model_config": '{"widths": [32, 64, 128]}', "loss_config": '{"hole": 1}'}
+    for option, example in examples.items():
+        value = getattr(args, option)
+        if value is not None and not isinstance(value, dict):
+            return (f"--{option.replace('_', '-')} must be a JSON object such as {example}, "
+                    f"not {json.dumps(value)[:40]}")
+    for key, weight in (args.loss_config or {}).items():
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) \
+                or not math.isfinite(weight) or weight < 0:
+            return (f"--loss-config: the weight of {key!r} must be a number of 0 or more, "
+                    f"not {json.dumps(weight)[:40]}")
+    return None
+
+
 def _main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    problem = _parse_json_options(args)
+    problem = (_parse_json_options(args) or _json_shape_problem(args)
+               or _number_problem(args))
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2

@@ -185,6 +185,10 @@ class Run:
                 saved = ckpt.load_checkpoint(self.ckpt_path)
             except Exception as exc:  # noqa: BLE001
                 raise TrainError(f"cannot read checkpoint {self.ckpt_path}: {exc}") from exc
+            missing = checkpoint_problem(saved)
+            if missing:
+                raise TrainError(f"checkpoint {self.ckpt_path} is not one this trainer wrote "
+                                 f"({missing}): delete the run folder or choose another name")
             cfg = dict(saved["config"])
             for key in RESUMABLE_OVERRIDES:
                 if key in overrides and overrides[key] is not None:
@@ -736,6 +740,22 @@ class Run:
         }
         self.emit(summary)
         return summary
+
+
+CHECKPOINT_KEYS = {"config": dict, "model": dict, "optimizer": dict, "step": int,
+                   "elapsed": (int, float), "history": dict, "rng": dict}
+
+
+def checkpoint_problem(state) -> str | None:
+    """What a loaded checkpoint lacks (a damaged or foreign file), or None."""
+    if not isinstance(state, dict):
+        return "not a dictionary"
+    for key, kind in CHECKPOINT_KEYS.items():
+        if not isinstance(state.get(key), kind):
+            return f"{key!r} is missing or of the wrong kind"
+    if "task" not in state["config"]:
+        return "its config has no task"
+    return None
 
 
 def optimizer_kernel(cfg: dict[str, Any], device: torch.device) -> dict[str, bool]:

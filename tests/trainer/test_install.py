@@ -9,7 +9,6 @@ import torch
 from models import learned
 from models.weights import check_safetensors_header, load_card, sha256_of
 from trainer import __main__ as cli
-from trainer import checkpoint as ckpt
 from trainer.loop import Run, TrainError
 
 TINY = {
