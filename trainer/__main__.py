@@ -46,6 +46,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                         " (default: the user's model folder)")
     p.add_argument("--no-install", action="store_true",
                    help="leave the result in the run folder only")
+    p.add_argument("--install-anyway", action="store_true",
+                   help="install the result even if its held-out score is below its base's "
+                        "(or, from scratch, below the classical method's)")
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--minutes", type=float, help="wall-clock budget of this invocation")
     budget.add_argument("--steps", type=int, help="train until this total step count")
@@ -148,6 +151,8 @@ class TerminalProgress:
                        f"{before} -> {after}{unit}; weights: {obj.get('weights')}")
             if obj.get("installed"):
                 self._line(f"installed: {obj['installed']} (the app lists it as a model)")
+            elif obj.get("not_installed"):
+                self._line(f"not installed: {obj['not_installed']}")
         elif event is None and "loss" in obj:
             self._bar(obj)
 
@@ -330,7 +335,7 @@ def _main(argv: list[str] | None = None) -> int:
         run = Run(args.photos, args.name, args.out, config, resume=args.resume,
                   stop_file=args.stop_file, emit=None if use_json else _terminal_emit,
                   device=device, base=args.base, install_dir=install_dir,
-                  new_if_missing=args.new_if_missing)
+                  new_if_missing=args.new_if_missing, install_anyway=args.install_anyway)
         run.run()
     except TrainError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -128,7 +128,8 @@ def install(run_dir: str | os.PathLike, models_dir: str | os.PathLike, name: str
             run_id: str, extra: dict[str, Any] | None = None) -> Path:
     """Copy the run's best weights + card into ``models_dir``; returns the weights' path.
 
-    ``extra``: card additions: ``base``, ``photos``, ``photo_count`` and ``metrics_before``.
+    ``extra``: card additions: ``base``, ``photos``, ``photo_count``, ``metrics_before`` and
+    ``steps_run`` (the run's step count; ``training.best_step`` is that of the best weights).
     """
     run_dir = Path(run_dir)
     folder = check_target(models_dir, name, run_id)
@@ -143,6 +144,9 @@ def install(run_dir: str | os.PathLike, models_dir: str | os.PathLike, name: str
         after.pop("step", None)
         metrics.update(before=extra.get("metrics_before"), after=after or None)
         training = dict(card.get("training") or {})
+        # The card of the best weights counts the steps up to them; say both numbers.
+        training["best_step"] = training.get("steps")
+        training["steps"] = extra.get("steps_run", training.get("steps"))
         training.update(photos=extra.get("photos", training.get("photos")),
                         photo_count=extra.get("photo_count"), run_id=run_id,
                         run_dir=str(run_dir.resolve()), source=source.name)

@@ -160,6 +160,7 @@ class Run:
         base: str | os.PathLike | None = None,
         install_dir: str | os.PathLike | None = None,
         new_if_missing: bool = False,
+        install_anyway: bool = False,
     ):
         """``install_dir``: the model folder that receives the result at the end (None: the
         weights stay in the run folder only). ``resume`` without a checkpoint on disk is an
@@ -236,6 +237,7 @@ class Run:
         # checkpoints have none and get one now)
         cfg.setdefault("run_id", uuid.uuid4().hex)
         self.install_dir = None
+        self.install_anyway = install_anyway
         if install_dir is not None:  # checked on every rank, so that all stop alike
             checked = inst.check_target(install_dir, name, cfg["run_id"])
             self.install_dir = checked if self.rank == 0 else None
@@ -574,6 +576,7 @@ class Run:
         value = metrics["val_score"] if "val_score" in metrics else metrics["val_psnr"]
         if best is None or value > best:
             self.history["best_val_psnr"] = value
+            self.history["best_step"] = self.step
             # A fine-tuned run keeps its base as the best until training beats it, so the
             # model it installs is never worse on the held-out photos than what it started from.
             if self.step > 0 or self.cfg.get("base"):
@@ -595,8 +598,34 @@ class Run:
         return inst.install(self.run_dir, self.install_dir, self.name, self.cfg["run_id"], {
             "base": self.cfg.get("base"), "photos": self.photos_dir,
             "photo_count": len(self.train_set) + len(self.val_set),
-            "metrics_before": self.history.get("val_before"),
+            "metrics_before": self.history.get("val_before"), "steps_run": self.step,
         })
+
+    def worse_than_reference(self) -> str | None:
+        """Why the best weights are not worth installing, or None: a fine-tune must not score
+        below its base on the held-out photos, a new network not below the classical method
+        that the app would use instead (Telea; gray / hint propagation for colorize)."""
+        best = self.history.get("best_val_psnr")
+        if best is None:
+            return None
+        if self.cfg.get("base"):
+            before = self.history.get("val_before") or {}
+            reference = before.get("val_score", before.get("val_psnr"))
+            what = "its base model"
+        else:
+            base = self.history.get("val_baselines") or {}
+            if self.task == "colorize":
+                auto = (base.get("gray") or {}).get("val_psnr")
+                hints = (base.get("levin_hints") or {}).get("val_psnr_hints")
+                reference = None if auto is None or hints is None else (auto + hints) / 2
+                what = "the classical colorizers"
+            else:
+                reference = (base.get("telea") or {}).get("val_psnr")
+                what = "the classical Telea fill"
+        if reference is None or best >= reference:
+            return None
+        return (f"its held-out score {best:.2f} dB is below {what}'s {reference:.2f} dB, so it "
+                "was not installed (train longer, or install it anyway with --install-anyway)")
 
     def request_stop(self, *_args) -> None:
         self.stop_requested = True
@@ -731,12 +760,16 @@ class Run:
         final = self.validate() if self.rank == 0 else {}
         self._on_val(final)
         self.save()
-        installed = self.install() if self.install_dir is not None else None
+        installed = worse = None
+        if self.install_dir is not None:
+            worse = None if self.install_anyway else self.worse_than_reference()
+            installed = None if worse else self.install()
         summary = {
             "event": "done", "reason": reason, "step": self.step,
             "val_before": self.history.get("val_before"), "val_after": final,
             "weights": str(self.run_dir / "latest.safetensors"),
             "installed": None if installed is None else str(installed),
+            **({"not_installed": worse} if worse else {}),
         }
         self.emit(summary)
         return summary

@@ -9,7 +9,15 @@ import torch
 from models import learned
 from models.weights import check_safetensors_header, load_card, sha256_of
 from trainer import __main__ as cli
-from trainer.loop import Run, TrainError
+from trainer.loop import Run as _Run
+from trainer.loop import TrainError
+
+
+def Run(*args, **kwargs):  # noqa: N802 - the real Run, installing even a poor result
+    """Tiny nets trained for a few steps score below Telea; these tests are about installing,
+    so they install anyway (test_a_run_below_its_reference_is_not_installed checks the rule)."""
+    kwargs.setdefault("install_anyway", True)
+    return _Run(*args, **kwargs)
 
 TINY = {
     "crop": 32, "batch": 2, "val_count": 2, "val_crop": 32, "val_per_photo": 1,
@@ -163,7 +171,7 @@ def test_resume_after_a_first_install_failed_on_a_full_disk(photo_dir, tmp_path,
 
 def cli_argv(photo_dir, out, *extra):
     return ["--photos", str(photo_dir), "--name", "c", "--out", str(out), "--steps", "1",
-            "--json", "--crop", "32", "--batch", "2", "--val-count", "2",
+            "--json", "--install-anyway", "--crop", "32", "--batch", "2", "--val-count", "2",
             "--model-config", json.dumps(TINY["model"]), *extra]
 
 
@@ -231,7 +239,7 @@ def test_a_fine_tune_trains_at_the_scale_the_app_uses_unless_told(photo_dir, tmp
 def test_scale_options_reach_the_run_from_the_command_line(photo_dir, tmp_path, monkeypatch):
     seen = {}
 
-    class Spy(Run):
+    class Spy(_Run):
         def run(self):
             seen.update(self.cfg)
             return {}
@@ -264,3 +272,34 @@ def test_a_pair_torn_by_a_kill_is_never_installed(photo_dir, tmp_path):
     message = str(info.value)
     assert "\n" not in message and "do not match their cards" in message
     assert not (tmp_path / "models2").exists() or not list((tmp_path / "models2").iterdir())
+
+
+def test_a_run_below_its_reference_is_not_installed(photo_dir, tmp_path, capsys):
+    """Issue 20, item 18: a new network that scores below the classical fill (here: 2 steps
+    of a tiny net, far below Telea) stays in its run folder unless --install-anyway."""
+    models = tmp_path / "models"
+    summary = _Run(photo_dir, "poor", tmp_path, tiny(steps=2), emit=quiet,
+                   install_dir=models).run()
+    assert summary["installed"] is None
+    assert "below the classical Telea fill" in summary["not_installed"]
+    assert "--install-anyway" in summary["not_installed"]
+    assert not models.exists() or not list(models.iterdir())
+    assert (tmp_path / "poor" / "latest.safetensors").is_file()  # nothing lost
+    argv = [*cli_argv(photo_dir, tmp_path / "cli"), "--models-dir", str(models)]
+    argv.remove("--install-anyway")
+    assert cli.main(argv) == 0
+    done = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert done["installed"] is None and done["not_installed"]
+    assert cli.main([*argv, "--resume", "--steps", "2", "--install-anyway"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["installed"] == \
+        str(models / "c.safetensors")
+
+
+def test_the_card_names_the_steps_run_and_the_best_step(photo_dir, tmp_path):
+    base = tmp_path / "base"
+    _Run(photo_dir, "base", tmp_path, tiny(steps=1), emit=quiet).run()
+    # lr 0: no step beats the base, so the best weights are those of step 0
+    Run(photo_dir, "tuned", tmp_path, tiny(steps=3, lr=0.0), emit=quiet,
+        base=base / "latest.safetensors", install_dir=tmp_path / "models").run()
+    training = load_card(tmp_path / "models" / "tuned.json")["training"]
+    assert training["steps"] == 3 and training["best_step"] == 0
