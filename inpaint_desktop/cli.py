@@ -164,7 +164,15 @@ def build_parser() -> argparse.ArgumentParser:
     budget.add_argument("--minutes", type=float, help="time budget of this invocation")
     budget.add_argument("--steps", type=int, help="train until this total step count")
     train.add_argument("--resume", action="store_true", help="continue an interrupted run")
-    train.add_argument("--base", type=Path, help="weights (.safetensors + card) to start from")
+    train.add_argument("--base", type=Path,
+                       help="weights (.safetensors + card) to fine-tune (default: the bundled "
+                            "model of the task)")
+    train.add_argument("--from-scratch", action="store_true",
+                       help="train a new network instead of fine-tuning (needs hours; also "
+                            "when `-- --arch` names another network)")
+    train.add_argument("--install-anyway", action="store_true",
+                       help="install the result even if it scores below its base model on "
+                            "the held-out photos (from scratch: below the classical method)")
     train.add_argument("--device", default="auto", choices=devices)
     train.add_argument("--crop", type=int, help="training crop size")
     train.add_argument("--batch", type=int, help="batch size")
@@ -345,6 +353,21 @@ def default_runs_dir(models_dir: Path | None) -> Path:
     return Path(models_dir).expanduser().parent / "runs"
 
 
+def default_base(args) -> Path | None:
+    """The weights a `train` run starts from: --base, else (as the Train dialog does) the
+    bundled model of the task, unless --from-scratch or `-- --arch` asks for a new network.
+    (A resumed run's trainer ignores it: its settings come from the checkpoint.)"""
+    if args.base is not None or args.from_scratch or args.scan or "--arch" in args.trainer_args:
+        return args.base
+    from models.learned import BUNDLED_PRIORITY, discover, discovered
+
+    discover()
+    for m in discovered():
+        if m.kind == args.task and m.priority >= BUNDLED_PRIORITY:
+            return Path(m.weights)
+    return None
+
+
 def trainer_command(args) -> list[str]:
     """The `python -m trainer` command line of a `train` invocation."""
     cmd = [sys.executable, "-m", "trainer", "--task", args.task, "--photos", str(args.photos)]
@@ -352,13 +375,14 @@ def trainer_command(args) -> list[str]:
         out = args.out if args.out is not None else default_runs_dir(args.models_dir)
         cmd += ["--out", str(out)]
     for flag, value in (("--name", args.name), ("--minutes", args.minutes),
-                        ("--steps", args.steps), ("--base", args.base),
+                        ("--steps", args.steps), ("--base", default_base(args)),
                         ("--device", args.device), ("--crop", args.crop),
                         ("--batch", args.batch), ("--lr", args.lr),
                         ("--models-dir", args.models_dir), ("--stop-file", args.stop_file)):
         if value is not None:
             cmd += [flag, str(value)]
     for flag, on in (("--resume", args.resume), ("--no-install", args.no_install),
+                     ("--install-anyway", args.install_anyway),
                      ("--scan", args.scan), ("--json", args.json)):
         if on:
             cmd.append(flag)

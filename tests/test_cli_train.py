@@ -17,7 +17,8 @@ from PIL import Image
 from inpaint_desktop.cli import build_parser, default_runs_dir, main, trainer_command
 
 REPO = Path(__file__).resolve().parents[1]
-TINY = ["--", "--val-count", "2", "--threads", "1", "--log-seconds", "0",
+TINY = ["--from-scratch", "--install-anyway",
+        "--", "--val-count", "2", "--threads", "1", "--log-seconds", "0",
         "--model-config", json.dumps({"widths": [8, 12, 16], "blocks": 1, "dilations": [1]})]
 
 
@@ -128,3 +129,22 @@ def test_ctrl_c_stops_cleanly_with_a_checkpoint(photos, tmp_path, user_models):
     assert done["event"] == "done" and done["reason"] == "stop"
     checkpoint = user_models.parent / "runs" / "stopme" / "checkpoint.pt"
     assert checkpoint.exists() and done["installed"] == str(user_models / "stopme.safetensors")
+
+
+def test_train_fine_tunes_the_bundled_model_unless_told(user_models):
+    """Issue 20, item 18: as the Train dialog does, not a new network that needs hours."""
+    from models.learned import bundled_folder
+
+    def cmd(*extra):
+        return trainer_command(build_parser().parse_args(
+            ["train", "--task", "inpaint", "--photos", "ph", "--name", "n", *extra]))
+
+    default = cmd()
+    base = Path(default[default.index("--base") + 1])
+    assert base.parent == bundled_folder() and base.suffix == ".safetensors"
+    assert "--base" not in cmd("--from-scratch")
+    assert "--base" not in cmd("--", "--arch", "partial_conv")
+    colorize = trainer_command(build_parser().parse_args(
+        ["train", "--task", "colorize", "--photos", "ph", "--name", "n"]))
+    assert Path(colorize[colorize.index("--base") + 1]).parent == bundled_folder()
+    assert "--install-anyway" in cmd("--install-anyway") and "--install-anyway" not in default

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import sys
@@ -45,10 +46,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                         " (default: the user's model folder)")
     p.add_argument("--no-install", action="store_true",
                    help="leave the result in the run folder only")
+    p.add_argument("--install-anyway", action="store_true",
+                   help="install the result even if its held-out score is below its base's "
+                        "(or, from scratch, below the classical method's)")
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--minutes", type=float, help="wall-clock budget of this invocation")
     budget.add_argument("--steps", type=int, help="train until this total step count")
-    p.add_argument("--resume", action="store_true", help="continue the run's checkpoint")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run's checkpoint (an error if it has none)")
+    p.add_argument("--new-if-missing", action="store_true",
+                   help="with --resume: start a new run when there is no checkpoint to continue")
     p.add_argument("--base", help="weights (.safetensors + card) to fine-tune (new runs)")
     p.add_argument("--crop", type=int,
                    help="training crop size (default 192; fine-tunes of erasing 320)")
@@ -74,7 +81,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all)")
     p.add_argument("--log-seconds", type=float)
     p.add_argument("--val-seconds", type=float)
-    p.add_argument("--checkpoint-seconds", type=float)
+    p.add_argument("--checkpoint-seconds", type=float,
+                   help="checkpoint at least this often (default 60) ...")
+    p.add_argument("--checkpoint-steps", type=int,
+                   help="... and every this many steps (default 500)")
     p.add_argument("--stop-file", help="a file whose appearance stops the run (default RUN/STOP)")
     p.add_argument("--json", action="store_true", help="print JSON lines (default on a pipe)")
     return p.parse_args(argv)
@@ -141,6 +151,8 @@ class TerminalProgress:
                        f"{before} -> {after}{unit}; weights: {obj.get('weights')}")
             if obj.get("installed"):
                 self._line(f"installed: {obj['installed']} (the app lists it as a model)")
+            elif obj.get("not_installed"):
+                self._line(f"not installed: {obj['not_installed']}")
         elif event is None and "loss" in obj:
             self._bar(obj)
 
@@ -219,9 +231,61 @@ def _parse_json_options(args) -> str | None:
     return None
 
 
+CROP_RANGE = (32, 1024)  # a net needs a few levels of context; photos are kept <= 1024 px
+
+
+def _number_problem(args) -> str | None:
+    """The one-line problem of a numeric option out of its range (NaN included), if any."""
+    def bad(option: str, value, low, high=math.inf, low_ok=True) -> str | None:
+        if value is None:
+            return None
+        if not math.isfinite(value) or value < low or (value == low and not low_ok) \
+                or value > high:
+            above = f"at least {low:g}" if low_ok else f"above {low:g}"
+            limit = above if high == math.inf else f"{above} and at most {high:g}"
+            return f"--{option} {value:g} is out of range: it must be {limit}"
+        return None
+
+    checks = [
+        ("crop", args.crop, *CROP_RANGE), ("batch", args.batch, 1, 4096),
+        ("lr", args.lr, 0, 1, False), ("minutes", args.minutes, 0, math.inf, False),
+        ("steps", args.steps, 0), ("val-count", args.val_count, 0),
+        ("threads", args.threads, 1), ("max-side", args.max_side, CROP_RANGE[0]),
+        ("adversarial", args.adversarial, 0), ("log-seconds", args.log_seconds, 0),
+        ("val-seconds", args.val_seconds, 0), ("checkpoint-seconds", args.checkpoint_seconds, 0),
+        ("checkpoint-steps", args.checkpoint_steps, 1),
+    ]
+    if args.scale_range:
+        lo, hi = args.scale_range
+        checks += [("scale-range", lo, 0, 1, False), ("scale-range", hi, lo, 1)]
+    for check in checks:
+        problem = bad(*check)
+        if problem:
+            return problem
+    return None
+
+
+def _json_shape_problem(args) -> str | None:
+    """JSON options must be objects; the loss weights must be non-negative numbers."""
+    # (--mask-mix has its own check: trainer.masks.mix_problem)
+    examples = {"model_config": '{"widths": [32, 64, 128]}', "loss_config": '{"hole": 1}'}
+    for option, example in examples.items():
+        value = getattr(args, option)
+        if value is not None and not isinstance(value, dict):
+            return (f"--{option.replace('_', '-')} must be a JSON object such as {example}, "
+                    f"not {json.dumps(value)[:40]}")
+    for key, weight in (args.loss_config or {}).items():
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) \
+                or not math.isfinite(weight) or weight < 0:
+            return (f"--loss-config: the weight of {key!r} must be a number of 0 or more, "
+                    f"not {json.dumps(weight)[:40]}")
+    return None
+
+
 def _main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    problem = _parse_json_options(args)
+    problem = (_parse_json_options(args) or _json_shape_problem(args)
+               or _number_problem(args))
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
@@ -253,6 +317,7 @@ def _main(argv: list[str] | None = None) -> int:
         "schedule": args.schedule, "val_count": args.val_count, "seed": args.seed,
         "steps": args.steps, "minutes": args.minutes, "log_seconds": args.log_seconds,
         "val_seconds": args.val_seconds, "checkpoint_seconds": args.checkpoint_seconds,
+        "checkpoint_steps": args.checkpoint_steps,
         "amp": args.amp, "arch": args.arch, "adversarial": args.adversarial,
         "max_side": args.max_side,
         "scale_range": list(args.scale_range) if args.scale_range else None,
@@ -269,7 +334,8 @@ def _main(argv: list[str] | None = None) -> int:
             install_dir = args.models_dir or default_models_dir()
         run = Run(args.photos, args.name, args.out, config, resume=args.resume,
                   stop_file=args.stop_file, emit=None if use_json else _terminal_emit,
-                  device=device, base=args.base, install_dir=install_dir)
+                  device=device, base=args.base, install_dir=install_dir,
+                  new_if_missing=args.new_if_missing, install_anyway=args.install_anyway)
         run.run()
     except TrainError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -32,10 +32,19 @@ def load_base(path: str | os.PathLike, task: str) -> tuple[dict, dict[str, torch
         card = json.loads(card_path.read_text())
     except (OSError, ValueError) as exc:
         raise TrainError(f"base model card {card_path}: {exc}") from exc
+    if not isinstance(card, dict):
+        raise TrainError(f"base model card {card_path}: not a model card (a JSON object)")
+    if not isinstance(card.get("config", {}), dict):
+        raise TrainError(f"base model card {card_path}: its config is not a JSON object")
     arch = card.get("architecture")
-    if arch not in TASK_ARCHITECTURES.get(task, set()):
+    if not isinstance(arch, str) or arch not in TASK_ARCHITECTURES.get(task, set()):
         raise TrainError(f"base model {path.name} is a {arch!r} model, not one for {task!r}")
-    if card.get("sha256") and card["sha256"] != ckpt.sha256_of(path):
+    # The result's card is checksummed anew: without the base's own sha256, tampered weights
+    # would come out of a fine-tune looking verified.
+    if not isinstance(card.get("sha256"), str) or not card["sha256"]:
+        raise TrainError(f"base model {path.name}: its card has no sha256, so the weights "
+                         "cannot be verified")
+    if card["sha256"] != ckpt.sha256_of(path):
         raise TrainError(f"base model {path.name}: checksum does not match its card")
     try:
         state = {k: v.float() for k, v in load_file(str(path)).items()}

@@ -12,23 +12,78 @@ a random horizontal flip, and a random mask from :mod:`trainer.masks`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import os
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from trainer import masks as masklib
 
 PHOTO_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp"})
 
-# Decompression-bomb guard is Pillow's; we only raise its ceiling to what a camera makes.
-Image.MAX_IMAGE_PIXELS = 200_000_000
+# The app's own loader (inpaint_desktop.document.image_io) has the same two rules; the trainer
+# may not import the app, so they are repeated here and tests/trainer/test_data.py checks that
+# both agree. Only these Pillow plugins may parse a user's file: Pillow can also read EPS
+# (which runs Ghostscript on it), PSD, ICO and more, each one more parser exposed to whatever
+# a photo folder holds.
+OPEN_FORMATS = ("JPEG", "PNG", "TIFF", "WEBP", "BMP")
+MAX_PIXELS = 200_000_000  # the app's limit: 600 MB as RGB, refused from the header
+
+# Pillow's own warning starts at this size (and its error at twice it); the check in
+# open_photo refuses first, with the app's message.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+class PhotoError(ValueError):
+    """A photo the trainer refuses; ``str(e)`` is the user-facing reason."""
+
+
+def _megapixels(pixels: float) -> str:
+    mp = pixels / 1e6  # as the app writes them: "256.0", "0.0012"
+    return f"{mp:.1f}" if mp >= 1 else f"{mp:.2g}"
+
+
+def too_large_reason(pixels: int) -> str:
+    return (f"the image is too large: {_megapixels(pixels)} megapixels, the limit is "
+            f"{_megapixels(MAX_PIXELS)} megapixels")
+
+
+@contextlib.contextmanager
+def open_photo(path: str | os.PathLike) -> Iterator[Image.Image]:
+    """``Image.open`` of a photo in one of OPEN_FORMATS, refused above MAX_PIXELS from its
+    header (before any pixel is decoded). Raises PhotoError or the decoder's own error."""
+    Image.init()  # Image.open(formats=...) knows only the plugins loaded so far
+    try:
+        with warnings.catch_warnings():
+            # the check below refuses these files with a clear reason instead
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(path, formats=OPEN_FORMATS)
+    except Image.DecompressionBombError as exc:  # above twice the limit: Pillow refuses
+        counts = [int(t) for t in str(exc).replace("(", " ").split() if t.isdigit()]
+        raise PhotoError(too_large_reason(counts[0] if counts else 2 * MAX_PIXELS)) from exc
+    except UnidentifiedImageError as exc:
+        raise PhotoError("it is not an image file, or not a format the trainer reads "
+                         "(JPEG, PNG, TIFF, WebP)") from exc
+    with im:
+        w, h = im.size
+        if w * h > MAX_PIXELS:
+            raise PhotoError(too_large_reason(w * h))
+        yield im
+
+
+def skip_reason(exc: BaseException) -> str:
+    """Why a photo was skipped, for the run's and the scan's lists."""
+    if isinstance(exc, PhotoError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}".strip()
 
 
 def find_photos(root: str | os.PathLike) -> list[Path]:
@@ -47,7 +102,7 @@ def find_photos(root: str | os.PathLike) -> list[Path]:
 
 def load_photo(path: str | os.PathLike, max_side: int | None = None) -> np.ndarray:
     """Decode a photo as uint8 H x W x 3 RGB, EXIF orientation applied, longer side capped."""
-    with Image.open(path) as im:
+    with open_photo(path) as im:
         im.draft("RGB", (max_side, max_side) if max_side else None)  # fast JPEG downscale
         im = ImageOps.exif_transpose(im)
         if im.mode in ("RGBA", "LA", "P", "PA"):
@@ -91,7 +146,7 @@ class PhotoSet:
             try:
                 img = load_photo(path, max_side)
             except Exception as exc:  # noqa: BLE001 - any decoder failure means "unreadable"
-                out.skipped.append((path, f"{type(exc).__name__}: {exc}".strip()))
+                out.skipped.append((path, skip_reason(exc)))
                 continue
             if min(img.shape[:2]) < min_side:
                 out.skipped.append((path, f"too small ({img.shape[1]}x{img.shape[0]})"))

@@ -18,6 +18,7 @@ when installing:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -127,10 +128,9 @@ def install(run_dir: str | os.PathLike, models_dir: str | os.PathLike, name: str
             run_id: str, extra: dict[str, Any] | None = None) -> Path:
     """Copy the run's best weights + card into ``models_dir``; returns the weights' path.
 
-    ``extra``: card additions: ``base``, ``photos``, ``photo_count`` and ``metrics_before``.
+    ``extra``: card additions: ``base``, ``photos``, ``photo_count``, ``metrics_before`` and
+    ``steps_run`` (the run's step count; ``training.best_step`` is that of the best weights).
     """
-    from trainer.checkpoint import atomic_write_bytes
-
     run_dir = Path(run_dir)
     folder = check_target(models_dir, name, run_id)
     extra = extra or {}
@@ -144,16 +144,48 @@ def install(run_dir: str | os.PathLike, models_dir: str | os.PathLike, name: str
         after.pop("step", None)
         metrics.update(before=extra.get("metrics_before"), after=after or None)
         training = dict(card.get("training") or {})
+        # The card of the best weights counts the steps up to them; say both numbers.
+        training["best_step"] = training.get("steps")
+        training["steps"] = extra.get("steps_run", training.get("steps"))
         training.update(photos=extra.get("photos", training.get("photos")),
                         photo_count=extra.get("photo_count"), run_id=run_id,
                         run_dir=str(run_dir.resolve()), source=source.name)
         card.update(name=name, weights=weights.name, base=extra.get("base"), training=training,
                     metrics=metrics)
-        atomic_write_bytes(weights, data)
-        # the card last: it names the weights' sha256, so discovery accepts the pair only once
-        # both are in place
-        atomic_write_bytes(card_path, (json.dumps(card, indent=2) + "\n").encode())
+        _replace_pair(weights, data, card_path, (json.dumps(card, indent=2) + "\n").encode())
     except OSError as exc:
         raise TrainError(f"cannot install the model into {folder} ({exc.strerror or exc}); "
-                         f"the trained weights are in {run_dir}") from exc
+                         f"the model there is unchanged; the trained weights are in {run_dir}"
+                         ) from exc
     return weights
+
+
+def _replace_pair(weights: Path, data: bytes, card_path: Path, card: bytes) -> None:
+    """Put new weights and card in place together, or leave the old pair as it was.
+
+    Both are written in full under temporary names first (where a full disk shows), then
+    renamed: the card first, so that even a kill between the two renames leaves a card that
+    names this run (``--resume`` may replace it; a leftover weights file without a card would
+    look like someone else's). If the second rename fails, the old card is put back.
+    """
+    from trainer.checkpoint import atomic_write_bytes, fsync_dir, write_temp
+
+    old_card = card_path.read_bytes() if card_path.is_file() else None
+    temps: list[Path] = []
+    try:
+        temps.append(write_temp(weights, data))
+        temps.append(write_temp(card_path, card))
+        os.replace(temps[1], card_path)
+        try:
+            os.replace(temps[0], weights)
+        except OSError:
+            with contextlib.suppress(OSError):  # the old card back beside the old weights
+                if old_card is None:
+                    card_path.unlink()
+                else:
+                    atomic_write_bytes(card_path, old_card)
+            raise
+    finally:
+        for tmp in temps:
+            tmp.unlink(missing_ok=True)
+    fsync_dir(weights.parent)

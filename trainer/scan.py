@@ -13,10 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
-
 from trainer.chroma import MONO_CHROMA_STD, chroma_std
-from trainer.data import find_photos, load_photo
+from trainer.data import find_photos, load_photo, open_photo, skip_reason
 from trainer.errors import TrainError
 
 MIN_TRAIN_PHOTOS = 2  # a run needs at least this many photos to train on ...
@@ -54,11 +52,11 @@ def scan_max_side(task: str) -> int:
 def _check(path: Path, task: str, max_side: int) -> tuple[str, str | None]:
     """("ok" | "unreadable" | "monochrome", reason)."""
     try:
-        with Image.open(path) as im:  # header only: the size the run would keep
+        with open_photo(path) as im:  # header only: the size the run would keep
             w, h = im.size
         img = load_photo(path, SCAN_SIDE)
     except Exception as exc:  # noqa: BLE001 - any decoder failure means "unreadable"
-        return "unreadable", f"{type(exc).__name__}: {exc}".strip()
+        return "unreadable", skip_reason(exc)
     scale = min(1.0, max_side / max(w, h, 1))
     if round(min(w, h) * scale) < TRAIN_MIN_SIDE:
         return "unreadable", f"too small ({w}x{h})"

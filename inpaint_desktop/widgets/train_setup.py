@@ -44,10 +44,10 @@ from inpaint_desktop.workers.training_runs import (
 )
 
 BUDGETS = (  # label, minutes (None: a number of steps)
-    ("5 minutes", 5), ("15 minutes", 15), ("30 minutes", 30), ("1 hour", 60),
+    ("1 minute", 1), ("5 minutes", 5), ("15 minutes", 15), ("30 minutes", 30), ("1 hour", 60),
     ("2 hours", 120), ("4 hours", 240), ("8 hours", 480), ("A number of steps", None),
 )
-DEFAULT_BUDGET = 1
+DEFAULT_BUDGET = 2  # 15 minutes
 LEARNING_RATES = (None, 1e-3, 5e-4, 2e-4, 1e-4, 5e-5)
 DEFAULT_NAME = "my-photos"
 SCAN_DELAY_MS = 350  # wait for a pause in typing before looking at a folder
@@ -342,10 +342,20 @@ class TrainSetup(QWidget):
         self.val_note.setText(self._val_text())
 
     def _val_text(self) -> str:
-        counts = [self.val_count(t) for t in self.tasks() if self.scans.get(t, {}).get("photos")]
-        if not counts:
+        tasks = [t for t in self.tasks() if self.scans.get(t, {}).get("photos")]
+        if not tasks:
             return "of the photos, to measure the improvement"
-        return f"= {max(counts)} photos kept out of training, to measure the improvement"
+        task = max(tasks, key=self.val_count)
+        count, photos = self.val_count(task), self.scans[task]["photos"]
+        # The count is not always the percentage of the photos: say so, and why.
+        share = round(photos * self.val_spin.value() / 100)
+        why = ""
+        if count > share:
+            why = f" (rounded up from {self.val_spin.value()} % for a steadier score)"
+        elif count < share:
+            why = f" (fewer than {self.val_spin.value()} %: {MIN_TRAIN_PHOTOS} must train)"
+        return f"= {count} of {photos} photos kept out of training{why}, to measure the " \
+               "improvement"
 
     def val_count(self, task: str) -> int | None:
         photos = self.scans.get(task, {}).get("photos")

@@ -126,7 +126,7 @@ def test_full_disk_during_a_checkpoint(photo_dir, tmp_path, capsys, monkeypatch)
         assert cli.main([*argv, "--resume", "--checkpoint-seconds", "0"]) == 2
     message = one_line_error(capsys)
     assert message == (f"cannot write the checkpoint in {tmp_path / 'x'} "
-                       f"({os.strerror(errno.ENOSPC)}) at step 2; the previous checkpoint is "
+                       f"({os.strerror(errno.ENOSPC)}) at step 2; the checkpoint of step 2 is "
                        "intact: free some space and run again with --resume")
     assert path.read_bytes() == before  # the old checkpoint, whole
     assert not list((tmp_path / "x").glob(".*.tmp"))  # the half-written temp file is gone
@@ -212,3 +212,78 @@ def test_a_mask_mix_shapes_the_training_holes(photo_dir, tmp_path):
     _, holes = run.sampler.batch(16)
     cover = (holes > 127).mean((1, 2))
     assert cover.max() <= 0.08  # scratches only: thin lines, never a blob or a stroke
+
+
+# --- options, base cards and checkpoints (issue 20, item 7) ---------------------------------
+
+
+@pytest.mark.parametrize("extra, why", [
+    (["--model-config", "[1,2]"], "--model-config must be a JSON object"),
+    (["--loss-config", '{"hole":"x"}'], "the weight of 'hole' must be a number"),
+    (["--loss-config", '{"hole": -1}'], "the weight of 'hole' must be a number"),
+    (["--crop", "0"], "--crop 0 is out of range: it must be at least 32 and at most 1024"),
+    (["--crop", "100000"], "--crop 100000 is out of range"),
+    (["--lr", "nan"], "--lr nan is out of range: it must be above 0"),
+    (["--lr", "inf"], "--lr inf is out of range"),
+    (["--batch", "0"], "--batch 0 is out of range: it must be at least 1"),
+    (["--minutes", "0"], "--minutes 0 is out of range: it must be above 0"),
+    (["--threads", "0"], "--threads 0 is out of range"),
+    (["--scale-range", "0", "1"], "--scale-range 0 is out of range"),
+    (["--scale-range", "0.9", "0.5"], "--scale-range 0.5 is out of range"),
+])
+def test_bad_options_are_one_line(photo_dir, tmp_path, capsys, extra, why):
+    argv = train_argv(photo_dir, tmp_path, *extra)
+    if "--crop" in extra:  # the given --crop replaces the usual one
+        i = argv.index("--crop")
+        del argv[i:i + 2]
+    if "--minutes" in extra:
+        i = argv.index("--steps")
+        del argv[i:i + 2]
+    assert cli.main(argv) == 2
+    assert why in one_line_error(capsys)
+    assert not (tmp_path / "x").exists()
+
+
+def base_pair(tmp_path, photo_dir):
+    Run(photo_dir, "base", tmp_path, tiny(steps=1), emit=quiet).run()
+    return tmp_path / "base" / "latest.safetensors"
+
+
+@pytest.mark.parametrize("edit, why", [
+    (lambda card: [card], "not a model card"),
+    (lambda card: {**card, "config": [1, 2]}, "its config is not a JSON object"),
+    (lambda card: {k: v for k, v in card.items() if k != "sha256"},
+     "its card has no sha256, so the weights cannot be verified"),
+])
+def test_a_bad_base_card_is_refused(photo_dir, tmp_path, capsys, edit, why):
+    base = base_pair(tmp_path, photo_dir)
+    card_path = base.with_suffix(".json")
+    card_path.write_text(json.dumps(edit(json.loads(card_path.read_text()))))
+    assert cli.main(train_argv(photo_dir, tmp_path / "runs", "--base", str(base))) == 2
+    assert why in one_line_error(capsys)
+
+
+def test_tampered_base_weights_without_a_checksum_are_refused(photo_dir, tmp_path, capsys):
+    base = base_pair(tmp_path, photo_dir)
+    card_path = base.with_suffix(".json")
+    card = json.loads(card_path.read_text())
+    del card["sha256"]
+    card_path.write_text(json.dumps(card))
+    data = bytearray(base.read_bytes())
+    data[-4:] = b"\x7f\x7f\x7f\x7f"  # a weight changed; the file still parses
+    base.write_bytes(bytes(data))
+    assert cli.main(train_argv(photo_dir, tmp_path / "runs", "--base", str(base))) == 2
+    assert "cannot be verified" in one_line_error(capsys)
+
+
+@pytest.mark.parametrize("drop", ["config", "model", "step"])
+def test_a_checkpoint_missing_its_parts_is_one_line(photo_dir, tmp_path, capsys, drop):
+    assert cli.main(train_argv(photo_dir, tmp_path)) == 0
+    capsys.readouterr()
+    path = tmp_path / "x" / "checkpoint.pt"
+    state = ckpt.load_checkpoint(path)
+    del state[drop]
+    ckpt.save_checkpoint(path, state)
+    assert cli.main([*train_argv(photo_dir, tmp_path), "--resume"]) == 2
+    message = one_line_error(capsys)
+    assert "is not one this trainer wrote" in message and repr(drop) in message

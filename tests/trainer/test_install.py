@@ -1,6 +1,7 @@
 """Installing a finished run into the user's model folder: card, atomicity, name guards."""
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -8,8 +9,15 @@ import torch
 from models import learned
 from models.weights import check_safetensors_header, load_card, sha256_of
 from trainer import __main__ as cli
-from trainer import checkpoint as ckpt
-from trainer.loop import Run, TrainError
+from trainer.loop import Run as _Run
+from trainer.loop import TrainError
+
+
+def Run(*args, **kwargs):  # noqa: N802 - the real Run, installing even a poor result
+    """Tiny nets trained for a few steps score below Telea; these tests are about installing,
+    so they install anyway (test_a_run_below_its_reference_is_not_installed checks the rule)."""
+    kwargs.setdefault("install_anyway", True)
+    return _Run(*args, **kwargs)
 
 TINY = {
     "crop": 32, "batch": 2, "val_count": 2, "val_crop": 32, "val_per_photo": 1,
@@ -77,16 +85,25 @@ def test_the_same_run_resumed_replaces_its_model_another_is_refused(photo_dir, t
     assert (models / "own.safetensors").read_bytes() == b"a file the user put there"
 
 
-def test_a_failed_install_is_one_line_and_keeps_the_run(photo_dir, tmp_path, monkeypatch):
-    real = ckpt.atomic_write_bytes
-    models = tmp_path / "models"
+def full_disk_for(monkeypatch, folder, names=None):
+    """Temp files in ``folder`` (those for ``names`` only, if given) fail as on a full disk."""
+    import tempfile
 
-    def full_disk(path, data):
-        if models in path.parents:
+    real = tempfile.mkstemp
+
+    def mkstemp(*args, **kwargs):
+        prefix, where = kwargs.get("prefix", ""), kwargs.get("dir")
+        if where is not None and Path(where) == folder and (
+                names is None or any(prefix.startswith(f".{n}.") for n in names)):
             raise OSError(28, "No space left on device")
-        real(path, data)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(ckpt, "atomic_write_bytes", full_disk)
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+
+
+def test_a_failed_install_is_one_line_and_keeps_the_run(photo_dir, tmp_path, monkeypatch):
+    models = tmp_path / "models"
+    full_disk_for(monkeypatch, models)
     with pytest.raises(TrainError) as info:
         Run(photo_dir, "x", tmp_path / "runs", tiny(steps=1), emit=quiet,
             install_dir=models).run()
@@ -97,9 +114,64 @@ def test_a_failed_install_is_one_line_and_keeps_the_run(photo_dir, tmp_path, mon
     assert not models.exists() or not list(models.iterdir())
 
 
+def test_a_failed_reinstall_keeps_the_working_model(photo_dir, tmp_path, monkeypatch):
+    """Issue 20, item 1: the card's write fails (full disk) after the new weights are written:
+    the old weights + card stay as they were, a pair that the app still loads."""
+    models = tmp_path / "models"
+    Run(photo_dir, "m", tmp_path, tiny(steps=2), emit=quiet, install_dir=models).run()
+    before = {p.name: p.read_bytes() for p in models.iterdir()}
+    with monkeypatch.context() as m:
+        full_disk_for(m, models, names=["m.json"])
+        with pytest.raises(TrainError, match="No space left on device"):
+            Run(photo_dir, "m", tmp_path, tiny(steps=3), resume=True, emit=quiet,
+                install_dir=models).run()
+    assert {p.name: p.read_bytes() for p in models.iterdir()} == before  # no temp file either
+    weights = models / "m.safetensors"
+    assert learned.load_net(weights, load_card(weights.with_suffix(".json"))) is not None
+    # the same run resumed later installs its new weights
+    Run(photo_dir, "m", tmp_path, tiny(steps=4), resume=True, emit=quiet,
+        install_dir=models).run()
+    card = load_card(weights.with_suffix(".json"))
+    assert card["sha256"] == sha256_of(weights) and card["training"]["steps"] == 4
+
+
+def test_a_failed_rename_puts_the_old_card_back(photo_dir, tmp_path, monkeypatch):
+    import os
+
+    models = tmp_path / "models"
+    Run(photo_dir, "m", tmp_path, tiny(steps=2), emit=quiet, install_dir=models).run()
+    before = {p.name: p.read_bytes() for p in models.iterdir()}
+    real = os.replace
+
+    def replace(src, dst):
+        if Path(dst) == models / "m.safetensors":
+            raise OSError(5, "Input/output error")
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(TrainError, match="Input/output error"):
+        Run(photo_dir, "m", tmp_path, tiny(steps=3), resume=True, emit=quiet,
+            install_dir=models).run()
+    assert {p.name: p.read_bytes() for p in models.iterdir()} == before
+
+
+def test_resume_after_a_first_install_failed_on_a_full_disk(photo_dir, tmp_path, monkeypatch):
+    """A failed first install leaves nothing in the model folder that would make the resumed
+    run look like another run's model."""
+    models = tmp_path / "models"
+    with monkeypatch.context() as m:
+        full_disk_for(m, models, names=["m.json"])
+        with pytest.raises(TrainError):
+            Run(photo_dir, "m", tmp_path, tiny(steps=1), emit=quiet, install_dir=models).run()
+    assert not models.exists() or not list(models.iterdir())
+    summary = Run(photo_dir, "m", tmp_path, tiny(steps=2), resume=True, emit=quiet,
+                  install_dir=models).run()
+    assert summary["installed"] == str(models / "m.safetensors")
+
+
 def cli_argv(photo_dir, out, *extra):
     return ["--photos", str(photo_dir), "--name", "c", "--out", str(out), "--steps", "1",
-            "--json", "--crop", "32", "--batch", "2", "--val-count", "2",
+            "--json", "--install-anyway", "--crop", "32", "--batch", "2", "--val-count", "2",
             "--model-config", json.dumps(TINY["model"]), *extra]
 
 
@@ -167,7 +239,7 @@ def test_a_fine_tune_trains_at_the_scale_the_app_uses_unless_told(photo_dir, tmp
 def test_scale_options_reach_the_run_from_the_command_line(photo_dir, tmp_path, monkeypatch):
     seen = {}
 
-    class Spy(Run):
+    class Spy(_Run):
         def run(self):
             seen.update(self.cfg)
             return {}
@@ -200,3 +272,34 @@ def test_a_pair_torn_by_a_kill_is_never_installed(photo_dir, tmp_path):
     message = str(info.value)
     assert "\n" not in message and "do not match their cards" in message
     assert not (tmp_path / "models2").exists() or not list((tmp_path / "models2").iterdir())
+
+
+def test_a_run_below_its_reference_is_not_installed(photo_dir, tmp_path, capsys):
+    """Issue 20, item 18: a new network that scores below the classical fill (here: 2 steps
+    of a tiny net, far below Telea) stays in its run folder unless --install-anyway."""
+    models = tmp_path / "models"
+    summary = _Run(photo_dir, "poor", tmp_path, tiny(steps=2), emit=quiet,
+                   install_dir=models).run()
+    assert summary["installed"] is None
+    assert "below the classical Telea fill" in summary["not_installed"]
+    assert "--install-anyway" in summary["not_installed"]
+    assert not models.exists() or not list(models.iterdir())
+    assert (tmp_path / "poor" / "latest.safetensors").is_file()  # nothing lost
+    argv = [*cli_argv(photo_dir, tmp_path / "cli"), "--models-dir", str(models)]
+    argv.remove("--install-anyway")
+    assert cli.main(argv) == 0
+    done = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert done["installed"] is None and done["not_installed"]
+    assert cli.main([*argv, "--resume", "--steps", "2", "--install-anyway"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["installed"] == \
+        str(models / "c.safetensors")
+
+
+def test_the_card_names_the_steps_run_and_the_best_step(photo_dir, tmp_path):
+    base = tmp_path / "base"
+    _Run(photo_dir, "base", tmp_path, tiny(steps=1), emit=quiet).run()
+    # lr 0: no step beats the base, so the best weights are those of step 0
+    Run(photo_dir, "tuned", tmp_path, tiny(steps=3, lr=0.0), emit=quiet,
+        base=base / "latest.safetensors", install_dir=tmp_path / "models").run()
+    training = load_card(tmp_path / "models" / "tuned.json")["training"]
+    assert training["steps"] == 3 and training["best_step"] == 0

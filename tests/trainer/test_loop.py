@@ -175,6 +175,60 @@ def test_full_disk_during_a_checkpoint_is_a_clear_error(photo_dir, tmp_path, mon
 
     monkeypatch.setattr(loop.ckpt, "atomic_write_bytes", full_disk)
     monkeypatch.setattr(ckpt, "atomic_write_bytes", full_disk)
-    with pytest.raises(TrainError, match="No space left on device.*previous checkpoint is intact"):
+    with pytest.raises(TrainError, match="No space left on device.*checkpoint of step 2 is intact"):
         Run(photo_dir, "d", tmp_path, tiny(steps=4), resume=True, emit=lambda _: None).run()
     assert (tmp_path / "d" / "checkpoint.pt").read_bytes() == before
+
+
+def test_checkpoints_come_every_minute_and_every_n_steps(photo_dir, tmp_path, monkeypatch):
+    """Issue 20, item 4: a kill loses at most the steps since the last checkpoint."""
+    from trainer import loop
+
+    assert loop.DEFAULTS["checkpoint_seconds"] <= 60 and loop.DEFAULTS["checkpoint_steps"]
+    events = []
+    run = Run(photo_dir, "k", tmp_path, tiny(steps=9, checkpoint_seconds=1e9,
+                                             checkpoint_steps=3), emit=events.append)
+    real_step = run.train_step
+
+    def killed_after_7(*args):
+        if run.step == 7:
+            raise KeyboardInterrupt  # as good as a kill -9: no checkpoint of its own
+        return real_step(*args)
+
+    monkeypatch.setattr(run, "train_step", killed_after_7)
+    with pytest.raises(KeyboardInterrupt):
+        run.run()
+    assert [e["step"] for e in events if e.get("event") == "checkpoint"] == [3, 6]
+    from trainer.checkpoint import load_checkpoint
+
+    assert load_checkpoint(tmp_path / "k" / "checkpoint.pt")["step"] == 6
+    resumed = Run(photo_dir, "k", tmp_path, tiny(steps=9), resume=True, emit=lambda _: None)
+    assert resumed.run()["step"] == 9
+
+
+def test_resume_without_a_checkpoint_says_so(photo_dir, tmp_path, capsys):
+    with pytest.raises(TrainError, match="nothing to resume: there is no checkpoint"):
+        Run(photo_dir, "none", tmp_path, tiny(steps=1), resume=True)
+    argv = ["--photos", str(photo_dir), "--name", "none", "--out", str(tmp_path), "--steps",
+            "1", "--json", "--crop", "32", "--batch", "2", "--val-count", "2", "--no-install",
+            "--model-config", json.dumps(TINY["model"]), "--resume"]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--new-if-missing" in err
+    assert not (tmp_path / "none").exists()
+    assert cli.main([*argv, "--new-if-missing"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["step"] == 1
+
+
+def test_full_disk_before_the_first_checkpoint_says_there_is_none(photo_dir, tmp_path,
+                                                                  monkeypatch):
+    from trainer import loop
+
+    def full_disk(path, state):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(loop.ckpt, "save_checkpoint", full_disk)
+    with pytest.raises(TrainError) as info:
+        Run(photo_dir, "e", tmp_path, tiny(steps=2), emit=lambda _: None).run()
+    message = str(info.value)
+    assert "intact" not in message and "no checkpoint was written yet" in message

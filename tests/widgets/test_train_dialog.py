@@ -82,7 +82,7 @@ def test_scan_counts_photos_and_start_waits_for_enough(qtbot, dialog, photos, mo
     details = [s.details_list.item(i).text() for i in range(s.details_list.count())]
     assert any(t.startswith("broken.jpg") for t in details)
     assert any("grandma.png" in t and "colorizing" in t for t in details)
-    assert "= 4 photos kept out" in s.val_note.text()  # at least 8, but 2 must train
+    assert "= 4 of 6 photos kept out" in s.val_note.text()  # at least 8, but 2 must train
 
     monkeypatch.setenv("FAKE_TRAINER_NEEDED", "10")
     qtbot.keyClick(s.photos_edit, Qt.Key_Slash)  # another folder name: scanned afresh
@@ -338,3 +338,17 @@ def test_a_flat_held_out_score_is_drawn_flat(qtbot):
     plot.add_val(20, 24.0)  # a real rise gets the axis it needs
     lo, hi = plot.val_box.viewRange()[1]
     assert lo < 22.098 and 24.0 < hi < 24.5
+
+
+def test_shortest_budget_is_a_minute_and_the_held_out_count_is_the_real_one(dialog):
+    """Issue 20, item 18: a first try takes a minute; "10 %" of 20 photos holds out 8."""
+    s = dialog.setup
+    assert s.budget_combo.itemText(0) == "1 minute" and s.budget_combo.itemData(0) == 1
+    assert s.budget_combo.currentText() == "15 minutes"  # the default stays
+    s.scans = {"inpaint": {"photos": 20}}
+    s.update_state()
+    assert s.val_note.text().startswith(
+        "= 8 of 20 photos kept out of training (rounded up from 10 % for a steadier score)")
+    s.scans = {"inpaint": {"photos": 200}}
+    s.update_state()
+    assert s.val_note.text().startswith("= 20 of 200 photos kept out of training,")
