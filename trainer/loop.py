@@ -619,13 +619,18 @@ class Run:
                 hints = (base.get("levin_hints") or {}).get("val_psnr_hints")
                 reference = None if auto is None or hints is None else (auto + hints) / 2
                 what = "the classical colorizers"
+            elif self.task == "detect":
+                reference = (base.get("median") or {}).get("val_f1")
+                what = "the classical median detector"
             else:
                 reference = (base.get("telea") or {}).get("val_psnr")
                 what = "the classical Telea fill"
         if reference is None or best >= reference:
             return None
-        return (f"its held-out score {best:.2f} dB is below {what}'s {reference:.2f} dB, so it "
-                "was not installed (train longer, or install it anyway with --install-anyway)")
+        unit = "" if self.task == "detect" else " dB"
+        return (f"its held-out score {best:.2f}{unit} is below {what}'s {reference:.2f}{unit}, "
+                "so it was not installed (train longer, or install it anyway with "
+                "--install-anyway)")
 
     def request_stop(self, *_args) -> None:
         self.stop_requested = True
