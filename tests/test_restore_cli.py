@@ -6,22 +6,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inpaint_desktop.cli import main
+from tests import test_cli
 from tests.models.test_detector import scratched
+from tests.test_cli import one_line
 
 FAST = ["--detector", "median", "--model", "telea"]
 
 
 def run(capsys, *argv):
-    status = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
-def one_line(err):
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    return lines[0]
+    return test_cli.run(capsys, *map(str, argv))
 
 
 @pytest.fixture
