@@ -1,9 +1,9 @@
 """Networks and inference engines (numpy, OpenCV, torch). Never imports Qt or the app.
 
-Importing the package registers the classical engines, so `get_inpainter()` and
-`get_colorizer()` always have something to return, with no weights at all, and the learned
-models found on disk (`models/learned.py`; a bundled model becomes the default). The
-interface is in `models/engine.py`.
+Importing the package registers the classical engines, so `get_inpainter()`,
+`get_colorizer()` and `get_detector()` always have something to return, with no weights at
+all, and the learned models found on disk (`models/learned.py`; a bundled model becomes the
+default). The interface is in `models/engine.py`.
 """
 
 from . import classical_colorize, classical_inpaint, damage  # noqa: F401  (register the engines)

@@ -1,4 +1,5 @@
-"""The engine interface every inpainting and colorization model implements, and the registry.
+"""The engine interface every inpainting, colorization and damage-detection model implements,
+and the registry.
 
 An engine is a plain object with a small public method that does all the checking and the
 high-resolution work, and a `_predict` that a model implements:
@@ -9,6 +10,9 @@ high-resolution work, and a `_predict` that a model implements:
     colorizer = get_colorizer()
     result = colorizer.colorize(image, hints, ColorizeOptions())
     result.image, result.notes
+
+    confidence = get_detector().detect(image)   # uint8, 255 = surely damaged
+    mask = damage_mask(confidence, sensitivity=0.5)
 
 Conventions (design.md): images are uint8 H x W x 3 RGB, masks uint8 H x W with 255 = fill.
 `Inpainter.inpaint` keeps every pixel where the mask is 0 bit-identical, through the single
