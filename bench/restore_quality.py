@@ -41,11 +41,10 @@ TOLERANCE = 2  # px
 
 
 def _shrink(rgb: np.ndarray, side: int) -> np.ndarray:
+    from models import hd
+
     h, w = rgb.shape[:2]
-    s = side / max(h, w)
-    if s >= 1:
-        return rgb
-    return cv2.resize(rgb, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+    return hd.resize_image(rgb, *hd.fit_size(w, h, side))
 
 
 def cases(paths):

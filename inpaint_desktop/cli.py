@@ -562,6 +562,14 @@ def _load(path: Path, mask: bool = False):
         raise ItemError(f"cannot open {path.name}: not enough memory") from None
 
 
+def _open_image(command: str, item: Item):
+    """The item's decoded image, its notes (e.g. "grayscale image") said on stdout."""
+    loaded = _load(item.image)
+    for note in loaded.notes:
+        say(command, f"{item.image.name}: {note}")
+    return loaded
+
+
 def _save(command: str, pixels, item: Item, loaded, started: float) -> None:
     from inpaint_desktop.document.image_io import ImageFileError, save_image
 
@@ -608,9 +616,7 @@ def run_erase(args) -> int:
     items = plan("erase", args.image, args.mask, args.output, aux_required=True)
 
     def process(item: Item, started: float) -> None:
-        loaded = _load(item.image)
-        for note in loaded.notes:
-            say("erase", f"{item.image.name}: {note}")
+        loaded = _open_image("erase", item)
         mask = _load(item.aux, mask=True)
         h, w = loaded.pixels.shape[:2]
         if mask.shape != (h, w):
@@ -642,9 +648,7 @@ def run_colorize(args) -> int:
     items = plan("colorize", args.image, args.hints, args.output, aux_required=needs_hints)
 
     def process(item: Item, started: float) -> None:
-        loaded = _load(item.image)
-        for note in loaded.notes:
-            say("colorize", f"{item.image.name}: {note}")
+        loaded = _open_image("colorize", item)
         h, w = loaded.pixels.shape[:2]
         hints = _load_hints_of(item, w, h)
         if needs_hints and not hints:
@@ -699,9 +703,7 @@ def run_restore(args) -> int:
         + (f", colours {colorizer.name}" if colorizer else ", no colorizing"))
 
     def process(item: Item, started: float) -> None:
-        loaded = _load(item.image)
-        for note in loaded.notes:
-            say("restore", f"{item.image.name}: {note}")
+        loaded = _open_image("restore", item)
         h, w = loaded.pixels.shape[:2]
         hints = _load_hints_of(item, w, h)
         try:

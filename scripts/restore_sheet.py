@@ -25,9 +25,8 @@ SIDE = 768
 
 
 def main() -> None:
-    import cv2
-
     import models
+    from models import hd
     from models.restore import restore
     from trainer import damage as dmg
 
@@ -42,9 +41,7 @@ def main() -> None:
     rows = []
     for i, path in enumerate(paths):
         rgb = load_rgb(path)
-        h, w = rgb.shape[:2]
-        s = min(1.0, SIDE / max(h, w))
-        rgb = cv2.resize(rgb, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+        rgb = hd.resize_image(rgb, *hd.fit_size(rgb.shape[1], rgb.shape[0], SIDE))
         damaged, _truth = dmg.damage(rgb, np.random.default_rng([11, i]), KINDS)
         result = restore(damaged, detector, inpainter, None)
         shown = damaged.copy()

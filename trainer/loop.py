@@ -382,17 +382,10 @@ class Run:
             return self._colorize_step()
         if self.task == "detect":
             return self._detect_step()
-        t0 = time.perf_counter()
-        images, holes = self.sampler.batch(self.cfg["batch"])
-        self.data_seconds += time.perf_counter() - t0
+        images, holes = self._batch()
         x = to_tensor_images(images).to(self.device, memory_format=self.memory_format)
         m = to_tensor_masks(holes).to(self.device, memory_format=self.memory_format)
-        for group in self.opt.param_groups:
-            group["lr"] = self.lr_at(self.step)
-        self.model.train()
-        with torch.autocast(self.device.type, dtype=self.autocast_dtype,
-                            enabled=self.autocast_dtype is not None):
-            pred = self.train_model(x, m)
+        pred = self._forward(x, m)
         loss, terms = self.net.loss(pred.float(), x, m, weights=self.loss_weights)
         if self.adversary is not None:  # the discriminator learns first, then judges pred
             loss, terms = self.adversary.step(loss, terms, self.task, pred.float(), (x, m),
@@ -400,17 +393,10 @@ class Run:
         return self._apply(loss, terms)
 
     def _colorize_step(self) -> tuple[float, dict[str, float]]:
-        t0 = time.perf_counter()
-        labs, hints = self.sampler.batch(self.cfg["batch"])
-        self.data_seconds += time.perf_counter() - t0
+        labs, hints = self._batch()
         lum, ab, h = (t.to(self.device, memory_format=self.memory_format)
                       for t in col.lab_tensors(labs, hints))
-        for group in self.opt.param_groups:
-            group["lr"] = self.lr_at(self.step)
-        self.model.train()
-        with torch.autocast(self.device.type, dtype=self.autocast_dtype,
-                            enabled=self.autocast_dtype is not None):
-            pred = self.train_model(lum, h)
+        pred = self._forward(lum, h)
         loss, terms = self.net.loss(pred.float(), ab, weights=self.loss_weights)
         if self.adversary is not None:
             loss, terms = self.adversary.step(loss, terms, self.task, pred.float(), (lum, ab),
@@ -418,19 +404,28 @@ class Run:
         return self._apply(loss, terms)
 
     def _detect_step(self) -> tuple[float, dict[str, float]]:
-        t0 = time.perf_counter()
-        images, labels = self.sampler.batch(self.cfg["batch"])
-        self.data_seconds += time.perf_counter() - t0
+        images, labels = self._batch()
         x = to_tensor_images(images).to(self.device, memory_format=self.memory_format)
         y = to_tensor_masks(labels).to(self.device, memory_format=self.memory_format)
+        loss, terms = self.net.loss(self._forward(x).float(), y, weights=self.loss_weights)
+        return self._apply(loss, terms)
+
+    def _batch(self):
+        """The sampler's next batch; its time counts as data time."""
+        t0 = time.perf_counter()
+        batch = self.sampler.batch(self.cfg["batch"])
+        self.data_seconds += time.perf_counter() - t0
+        return batch
+
+    def _forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        """The training net's output for this step: the step's learning rate set, train mode,
+        under the run's autocast."""
         for group in self.opt.param_groups:
             group["lr"] = self.lr_at(self.step)
         self.model.train()
         with torch.autocast(self.device.type, dtype=self.autocast_dtype,
                             enabled=self.autocast_dtype is not None):
-            logits = self.train_model(x)
-        loss, terms = self.net.loss(logits.float(), y, weights=self.loss_weights)
-        return self._apply(loss, terms)
+            return self.train_model(*inputs)
 
     def _apply(self, loss: torch.Tensor, terms: dict[str, float]) -> tuple[float, dict]:
         self.opt.zero_grad(set_to_none=True)

@@ -138,3 +138,12 @@ def test_the_clean_twin_differs_only_where_damaged():
     assert label.any() and far.any()
     assert np.abs(damaged.astype(int) - clean)[far].mean() < 0.5  # same grain, same JPEG
     assert np.abs(damaged.astype(int) - clean)[label > 0].mean() > 10
+
+
+def test_a_new_detector_below_the_median_detector_is_not_installed(tmp_path, make_folder):
+    run = Run(make_folder("album", colour=5), "dmg", tmp_path / "runs", dict(TINY),
+              emit=lambda _e: None)
+    run.history = {"best_val_psnr": 0.05, "val_baselines": {"median": {"val_f1": 0.2}}}
+    assert "median detector's 0.20" in run.worse_than_reference()
+    run.history["best_val_psnr"] = 0.3
+    assert run.worse_than_reference() is None
