@@ -613,6 +613,13 @@ class Colorizer:
         progress(1.0, "done")
         return ColorizeResult(result, notes)
 
+    def suggest_colours(self, image: np.ndarray, hints: Sequence, x: float, y: float,
+                        count: int = 6) -> list[tuple[int, int, int]]:
+        """The engine's most likely colours at pixel (x, y) of ``image`` given ``hints``, as
+        RGB at that pixel's lightness, most likely first (the colour palette of the Colour
+        hint tool). [] for engines that have no colour distribution (the classical ones)."""
+        return []
+
     @staticmethod
     def _check_hint(index: int, hint, width: int, height: int) -> Hint:
         try:
