@@ -184,3 +184,37 @@ def solve(luma: np.ndarray, fixed: np.ndarray, values: np.ndarray, start: np.nda
         p += z
         rz = rz_new
     return np.ascontiguousarray(np.moveaxis(x.reshape(2, h, stride)[:, :, :w], 0, 2))
+
+
+PROPAGATION_FACTOR = 4  # the learned colorizer gets the hints propagated at 1/4 resolution
+
+
+def propagate_hints(lightness: np.ndarray, channels: np.ndarray,
+                    factor: int = PROPAGATION_FACTOR) -> np.ndarray:
+    """The hints of ``channels`` (h x w x 3: a, b, mask) spread edge-aware over the photo by
+    the optimization above, at 1/``factor`` of ``lightness``'s size: float32 x 3 (a, b, 1;
+    all 0 without hints). Each cell of the small grid that a hint touches holds the mean ab of
+    its hinted pixels. The input that lets the learned colorizer colour a hinted object up to
+    its edges (:mod:`models.nets.colorize_net`)."""
+    h, w = lightness.shape
+    sw, sh = max(1, round(w / factor)), max(1, round(h / factor))
+    out = np.zeros((sh, sw, 3), np.float32)
+    mask = (channels[..., 2] > 0).astype(np.float32)
+    if not mask.any():
+        return out
+    cover = cv2.resize(mask, (sw, sh), interpolation=cv2.INTER_AREA)
+    sums = cv2.resize(np.ascontiguousarray(channels[..., :2] * mask[..., None]), (sw, sh),
+                      interpolation=cv2.INTER_AREA)
+    ys, xs = np.nonzero(cover > 0)
+    if not len(ys):  # hints thinner than a cell: keep the cells under their pixels
+        py, px = np.nonzero(mask)
+        ys, xs = np.minimum(py * sh // h, sh - 1), np.minimum(px * sw // w, sw - 1)
+        cover[ys, xs] = 1.0
+        sums[ys, xs] = channels[py, px, :2]
+    ab = sums[ys, xs] / cover[ys, xs, None]
+    hints = [ChromaHint(float(x), float(y), float(a), float(b))
+             for y, x, (a, b) in zip(ys, xs, ab, strict=True)]
+    small = cv2.resize(lightness.astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA)
+    out[..., :2] = LevinColorizer()._predict(small, hints, CancelToken(), lambda *_: None)
+    out[..., 2] = 1.0
+    return out

@@ -588,17 +588,9 @@ class Colorizer:
             ab = np.zeros((h, w, 2), np.float32)
             progress(1.0, "done")
             return ColorizeResult(lab_to_rgb(luma, ab), notes)
-        size = options.working_size or self.working_size
-        sw, sh = hd.fit_size(w, h, size)
-        small_l = luma if (sw, sh) == (w, h) else cv2.resize(
-            luma, (sw, sh), interpolation=cv2.INTER_AREA)
-        sx, sy = sw / w, sh / h
-        chroma_hints = []
-        for x, y, rgb in hints:
-            lab = rgb_to_lab(np.array([[rgb]], dtype=np.uint8))[0, 0]
-            chroma_hints.append(ChromaHint(min((x + 0.5) * sx - 0.5, sw - 1.0),
-                                           min((y + 0.5) * sy - 0.5, sh - 1.0),
-                                           float(lab[1]), float(lab[2])))
+        small_l, chroma_hints = self._working_inputs(
+            luma, hints, options.working_size or self.working_size)
+        sh, sw = small_l.shape
         padded = hd.pad_to_multiple(small_l, self.pad_multiple)
         ab = self._predict(padded, chroma_hints, cancel, progress)
         if not isinstance(ab, np.ndarray) or ab.shape != padded.shape + (2,):
@@ -619,6 +611,24 @@ class Colorizer:
         RGB at that pixel's lightness, most likely first (the colour palette of the Colour
         hint tool). [] for engines that have no colour distribution (the classical ones)."""
         return []
+
+    @staticmethod
+    def _working_inputs(luma: np.ndarray, hints: Sequence[Hint],
+                        size: int) -> tuple[np.ndarray, list[ChromaHint]]:
+        """(L shrunk so its long side is at most ``size``, the hints in its pixels as Lab
+        chroma) of the full-resolution L and checked hints."""
+        h, w = luma.shape
+        sw, sh = hd.fit_size(w, h, size)
+        small_l = luma if (sw, sh) == (w, h) else cv2.resize(
+            luma, (sw, sh), interpolation=cv2.INTER_AREA)
+        sx, sy = sw / w, sh / h
+        chroma_hints = []
+        for x, y, rgb in hints:
+            lab = rgb_to_lab(np.array([[rgb]], dtype=np.uint8))[0, 0]
+            chroma_hints.append(ChromaHint(min((x + 0.5) * sx - 0.5, sw - 1.0),
+                                           min((y + 0.5) * sy - 0.5, sh - 1.0),
+                                           float(lab[1]), float(lab[2])))
+        return small_l, chroma_hints
 
     @staticmethod
     def _check_hint(index: int, hint, width: int, height: int) -> Hint:

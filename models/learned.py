@@ -44,6 +44,8 @@ from .engine import (
     EngineInfo,
     Inpainter,
     ProgressFn,
+    lab_to_rgb,
+    lightness,
     register_info,
     unregister,
 )
@@ -275,16 +277,66 @@ class LearnedColorizer(Colorizer):
                  progress: ProgressFn) -> np.ndarray:
         import torch
 
-        h, w = lightness.shape
-        channels = hint_channels(hints, h, w)
+        inputs = self._net_inputs(lightness, hints)
         cancel.check()
         progress(0.2, f"{self.label}: network")
         with torch.inference_mode():
-            lum = torch.from_numpy(np.ascontiguousarray(lightness, np.float32))
-            lum = lum.to(self.device)[None, None]
-            hint = torch.from_numpy(channels).to(self.device).permute(2, 0, 1)[None]
-            ab = self.net(lum, hint)[0].float().permute(1, 2, 0)
+            ab = self.net(*inputs)[0].float().permute(1, 2, 0)
             return np.ascontiguousarray(ab.cpu().numpy(), dtype=np.float32)
+
+    def _net_inputs(self, lightness: np.ndarray, hints: list[ChromaHint]) -> tuple:
+        """The network's input tensors for L and hints at the working size: L, the hint
+        channels and, for nets that take them, the hints propagated edge-aware."""
+        import torch
+
+        h, w = lightness.shape
+        channels = hint_channels(hints, h, w)
+        lum = torch.from_numpy(np.ascontiguousarray(lightness, np.float32))
+        inputs = [lum.to(self.device)[None, None],
+                  torch.from_numpy(channels).to(self.device).permute(2, 0, 1)[None]]
+        if getattr(self.net, "uses_propagation", False):
+            from .classical_colorize import propagate_hints
+
+            prop = propagate_hints(np.ascontiguousarray(lightness, np.float32), channels)
+            inputs.append(torch.from_numpy(prop).to(self.device).permute(2, 0, 1)[None])
+        return tuple(inputs)
+
+    def suggest_colours(self, image: np.ndarray, hints, x: float, y: float,
+                        count: int = 6) -> list[tuple[int, int, int]]:
+        """The classes' most likely colours at (x, y), averaged over the 3 x 3 cells around
+        it; a colour within SUGGEST_SPACING ab units of a likelier one is skipped, so the
+        swatches differ. [] for nets without classes."""
+        import torch
+
+        if getattr(self.net, "classes", None) is None:
+            return []
+        if isinstance(image, np.ndarray) and image.ndim == 2:
+            image = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+        h, w = image.shape[:2]
+        if not (0 <= x < w and 0 <= y < h):
+            raise ValueError(f"({x:g}, {y:g}) is outside the {w}x{h} image")
+        checked = [self._check_hint(i, hint, w, h) for i, hint in enumerate(hints)]
+        luma = lightness(image)
+        small_l, chroma = self._working_inputs(luma, checked, self.working_size)
+        with torch.inference_mode():
+            probs = self.net.distribution(*self._net_inputs(small_l, chroma))[0]
+        gh, gw = probs.shape[-2:]
+        cx = min(gw - 1, int((x + 0.5) * gw / w))
+        cy = min(gh - 1, int((y + 0.5) * gh / h))
+        p = probs[:, max(0, cy - 1) : cy + 2, max(0, cx - 1) : cx + 2].mean((1, 2))
+        bins = self.net.bins.float().cpu().numpy()
+        chosen: list[np.ndarray] = []
+        for q in torch.argsort(p, descending=True).cpu().numpy():
+            if len(chosen) == count:
+                break
+            if all(np.hypot(*(bins[q] - c)) >= SUGGEST_SPACING for c in chosen):
+                chosen.append(bins[q])
+        ab = np.array(chosen, np.float32)[None]
+        luma_at = np.full((1, len(chosen)), luma[int(y), int(x)], np.float32)
+        return [tuple(int(c) for c in rgb) for rgb in lab_to_rgb(luma_at, ab)[0]]
+
+
+SUGGEST_SPACING = 15.0  # ab units between two suggested colours (1.5 bins)
 
 
 def hint_channels(hints: list[ChromaHint], h: int, w: int,

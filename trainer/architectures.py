@@ -154,11 +154,16 @@ def _add(arch: Arch) -> None:
 
 _add(Arch(inpaint_net.ARCHITECTURE, "inpaint", inpaint_net.build, inpaint_net.CONFIG,
           asdict(InpaintLossWeights()), inpaint_loss, InpaintLossWeights))
-_add(Arch(colorize_net.ARCHITECTURE, "colorize", colorize_net.build, colorize_net.CONFIG,
-          asdict(col.ColorizeLossWeights()), col.colorize_loss, col.ColorizeLossWeights,
+# A new run gets the classes (automatic colours) and the propagated hints; the module's
+# defaults keep older cards (regression only) loading as they were trained.
+_add(Arch(colorize_net.ARCHITECTURE, "colorize", colorize_net.build,
+          {**colorize_net.CONFIG, "classes": True, "propagation": True},
+          asdict(col.ColorizeLossWeights(l1=5.0, chroma=2.5, classes=1.0)), col.colorize_loss,
+          col.ColorizeLossWeights,
           # half the hinted crops get hints anywhere: a user (and the benchmark) also puts
-          # them on gray walls and skies, which drawing them towards colour never taught
-          run_defaults={"hint_uniform_share": 0.5},
+          # them on gray walls and skies, which drawing them towards colour never taught;
+          # patches of 1 to 9 px as users place them (Zhang et al. 2017)
+          run_defaults={"hint_uniform_share": 0.5, "hint_patch": [1, 9]},
           card={"working_size": COLORIZE_WORKING_SIZE}))
 # 6 levels (inputs padded to multiples of 64), 32..128 channels: 1.7 M parameters instead of
 # the paper's 33 M, so that it trains on a 2-core CPU; the paper's learning rate.

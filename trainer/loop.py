@@ -276,9 +276,13 @@ class Run:
         if cfg["task"] == "colorize":
             self.sampler = col.ColorizeSampler(
                 self.train_set, cfg["crop"], seed=seed, scale_range=tuple(cfg["scale_range"]),
-                uniform_share=cfg.get("hint_uniform_share", 0.0))
+                uniform_share=cfg.get("hint_uniform_share", 0.0),
+                patch=tuple(cfg.get("hint_patch", (1, 5))),
+                propagation=bool(cfg["model"].get("propagation")))
             self.val_rgb, self.val_lab, self.val_hints = col.fixed_val_set(
                 self.val_set, cfg["val_crop"], cfg["val_per_photo"])
+            self.val_props = (col.propagations(self.val_lab, self.val_hints)
+                              if cfg["model"].get("propagation") else None)
             self.val_images = self.val_rgb
             return
         if cfg["task"] == "detect":
@@ -314,6 +318,9 @@ class Run:
             if self.ema is not None:
                 self.ema.load_state_dict(self.base_state)
             self.base_state = None
+        if getattr(self.model, "classes", None) is not None:  # the colorizer's class weights
+            weights = col.rebalance_weights(self.train_set, self.model.bins.cpu().numpy())
+            self.model.bin_weights.copy_(torch.from_numpy(weights))
         self.opt = torch.optim.AdamW(
             self.model.parameters(), lr=cfg["lr"], betas=(0.9, 0.99),
             weight_decay=cfg["weight_decay"], **optimizer_kernel(cfg, self.device),
@@ -393,11 +400,14 @@ class Run:
         return self._apply(loss, terms)
 
     def _colorize_step(self) -> tuple[float, dict[str, float]]:
-        labs, hints = self._batch()
+        labs, hints, props = self._batch()
         lum, ab, h = (t.to(self.device, memory_format=self.memory_format)
                       for t in col.lab_tensors(labs, hints))
-        pred = self._forward(lum, h)
-        loss, terms = self.net.loss(pred.float(), ab, weights=self.loss_weights)
+        extra = () if props is None else (col.prop_tensor(props).to(self.device),)
+        pred = self._forward(lum, h, *extra)
+        if isinstance(pred, torch.Tensor):
+            pred = pred.float()
+        loss, terms = self.net.loss(pred, ab, weights=self.loss_weights)
         if self.adversary is not None:
             loss, terms = self.adversary.step(loss, terms, self.task, pred.float(), (lum, ab),
                                               self.lr_at(self.step))
@@ -467,7 +477,8 @@ class Run:
         if self.task == "colorize":
             truth = ((self.history.get("val_baselines") or {}).get("truth") or {})
             return validation.colorize_score(model, self.val_rgb, self.val_lab, self.val_hints,
-                                             self.device, truth.get("val_colourfulness", 0.0))
+                                             self.device, truth.get("val_colourfulness", 0.0),
+                                             self.val_props)
         if self.task == "detect":
             return validation.detect_score(model, self.val_images, self.val_labels)
         return validation.inpaint_score(model, self.val_images, self.val_masks)

@@ -17,16 +17,33 @@ so one hint already colours its surroundings at step 0 and the network only lear
 edge of L should stop it. A global-context branch (the mean of the bottom features, fed back
 to every place) lets the scene as a whole (beach, forest, portrait) steer the colours.
 
-Output: ab in Lab units (about [-110, 110]) as a regression. The washed-out sepia that plain
-L2 regression gives is countered by the training loss (``trainer.colorize``): an L1 term plus
-one that matches the chroma *magnitude* of the truth, so committing to one plausible hue costs
-less than the gray average of all of them.
+Output: ab in Lab units (about [-110, 110]). Two heads (``classes``; older cards have only
+the second):
+
+- automatic colours by classification (Zhang et al. 2016, "Colorful Image Colorization"): a
+  distribution over the in-gamut ab bins of a 10-unit grid (:func:`gamut_bins`, 261 bins) at
+  1/2 resolution, decoded by the annealed mean (softmax of the logits / T, T = 0.38). A
+  regression settles on the average of the plausible colours, which is the sepia gray of a
+  red-or-green-or-blue jumper; the annealed mean commits to the likely mode instead. The bins'
+  probabilities are also the colour palette the editor offers at a clicked pixel.
+- with hints, a regression head that follows them, blended in by a learned gate where the
+  hints say something (the gate is 0 for a photo without hints, so automatic mode is the
+  classifier's alone).
+
+``propagation`` adds an input: the hints spread edge-aware over the picture by the
+optimization colorizer (Levin et al., run at 1/4 resolution by the caller:
+:func:`models.classical_colorize.propagate_hints`), so a hint colours the object it was placed
+on up to its edges before the network refines it.
 
 Any input size works: inputs are padded to a multiple of the stride and the output is cropped.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+import cv2
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -42,7 +59,38 @@ CONFIG: dict = {
     "ab_scale": 100.0,  # the head's output unit in Lab ab
     "hint_levels": 4,  # levels of the fixed hint pyramid (1/8, 1/16, ...; + the whole picture)
     "global_context": True,  # the mean of the bottom features added back at every place
+    "classes": False,  # the classification head (automatic colours) and the hint gate
+    "bin_size": 10,  # ab grid of the classes, Lab units
+    "class_width": 64,  # channels of the classification head's hidden layer
+    "temperature": 0.38,  # annealed mean of Zhang et al. 2016
+    "propagation": False,  # a third input: edge-aware propagated hints (a, b, coverage)
 }
+
+
+class ColorOutput(NamedTuple):
+    """What a net with classes returns in training mode."""
+
+    ab: torch.Tensor  # B x 2 x H x W, the blend of both heads (the automatic part detached)
+    logits: torch.Tensor  # B x Q x H/2 x W/2
+    bins: torch.Tensor  # Q x 2, the bins' ab
+    bin_weights: torch.Tensor | None  # Q class-rebalancing weights (set by the trainer)
+
+
+def gamut_bins(size: float = 10.0) -> np.ndarray:
+    """float32 Q x 2: the centres of the ab grid cells (``size`` Lab units) that sRGB colours
+    reach, from a cube of 65^3 colours (261 cells for size 10)."""
+    v = np.unique(np.r_[np.arange(0, 256, 4), 255]).astype(np.float32) / 255.0
+    rgb = np.stack(np.meshgrid(v, v, v, indexing="ij"), -1).reshape(-1, 1, 3)
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab).reshape(-1, 3)
+    cells = np.unique(np.round(lab[:, 1:] / size).astype(np.int64), axis=0)
+    return (cells * size).astype(np.float32)
+
+
+def annealed_mean(logits: torch.Tensor, bins: torch.Tensor, temperature: float) -> torch.Tensor:
+    """ab (B x 2 x h x w) of class logits (B x Q x h x w): the mean of the distribution
+    sharpened by 1 / temperature (0: its mode, 1: its mean)."""
+    p = torch.softmax(logits.float() / max(temperature, 1e-3), 1)
+    return torch.einsum("bqhw,qc->bchw", p, bins.float())
 
 
 class DilatedBlock(nn.Module):
@@ -93,10 +141,58 @@ class ColorizeNet(nn.Module):
             self.head.weight.mul_(0.1)
             self.head.bias.zero_()
         self.act = act()
+        self.temperature = float(cfg["temperature"])
+        self.uses_propagation = bool(cfg["propagation"])
+        self.prop_in = zero_conv(3, widths[0]) if self.uses_propagation else None
+        self.classes = None
+        if cfg["classes"]:
+            bins = torch.from_numpy(gamut_bins(float(cfg["bin_size"])))
+            self.register_buffer("bins", bins)
+            # set by the trainer from its photos; not part of the weights
+            self.register_buffer("bin_weights", torch.ones(len(bins)), persistent=False)
+            cw = int(cfg["class_width"])
+            self.classes = nn.Sequential(nn.Conv2d(widths[0], cw, 3, padding=1), act(),
+                                         nn.Conv2d(cw, len(bins), 1))
+            self.gate = nn.Conv2d(widths[0], 1, 3, padding=1)
+            with torch.no_grad():  # starts near the hint head alone, where hints exist
+                self.gate.weight.mul_(0.1)
+                self.gate.bias.fill_(2.0)
 
-    def forward(self, lightness: torch.Tensor, hints: torch.Tensor) -> torch.Tensor:
+    def forward(self, lightness: torch.Tensor, hints: torch.Tensor,
+                propagated: torch.Tensor | None = None):
         """lightness B x 1 x H x W (L in [0, 100]); hints B x 3 x H x W (a, b in Lab units where
-        the mask, the third channel, is 1; 0 elsewhere) -> ab B x 2 x H x W in Lab units."""
+        the mask, the third channel, is 1; 0 elsewhere); ``propagated`` (nets with
+        ``propagation``) B x 3 x h x w at any size: the hints spread by the optimization
+        colorizer (a, b, 1 where it has a value; zeros without hints) -> ab B x 2 x H x W in
+        Lab units; in training mode a net with classes returns a :class:`ColorOutput`."""
+        h, w = lightness.shape[-2:]
+        x, mask = self._features(lightness, hints, propagated)
+        ab = F.pixel_shuffle(self.head(x), 2) * self.ab_scale
+        if self.classes is None:
+            return ab[..., :h, :w]
+        logits = self.classes(x)
+        auto = annealed_mean(logits, self.bins, self.temperature)
+        auto = F.interpolate(auto, scale_factor=2, mode="bilinear", align_corners=False)
+        has_hints = (mask.flatten(1).amax(1) > 0).to(auto.dtype)[:, None, None, None]
+        gate = torch.sigmoid(F.interpolate(self.gate(x).float(), scale_factor=2,
+                                           mode="bilinear", align_corners=False)) * has_hints
+        if not self.training:
+            return (auto + gate * (ab.float() - auto))[..., :h, :w]
+        # the hint head and gate learn from the blend; the classes from their own loss only
+        blend = auto.detach() + gate * (ab.float() - auto.detach())
+        return ColorOutput(blend[..., :h, :w], logits[..., : (h + 1) // 2, : (w + 1) // 2],
+                           self.bins, self.bin_weights)
+
+    def distribution(self, lightness: torch.Tensor, hints: torch.Tensor,
+                     propagated: torch.Tensor | None = None) -> torch.Tensor:
+        """The classes' probabilities (B x Q x H/2 x W/2) for the same inputs as forward."""
+        h, w = lightness.shape[-2:]
+        x, _ = self._features(lightness, hints, propagated)
+        p = torch.softmax(self.classes(x).float(), 1)
+        return p[..., : (h + 1) // 2, : (w + 1) // 2]
+
+    def _features(self, lightness, hints, propagated):
+        """(the 1/2-resolution features the heads read, the hint mask), inputs padded."""
         h, w = lightness.shape[-2:]
         ph, pw = (-h) % self.stride, (-w) % self.stride
         if ph or pw:
@@ -106,10 +202,19 @@ class ColorizeNet(nn.Module):
         x = torch.cat([lightness / 50.0 - 1.0, hints[:, :2] / self.ab_scale * mask, mask], 1)
         x = self.stem(F.pixel_unshuffle(x, 2))
         x = x + self.hint_in(hints_half(hints, mask, self.ab_scale))
+        if self.prop_in is not None:
+            if propagated is None:
+                propagated = torch.zeros_like(hints)
+            # resized to the padded 1/2 level; a propagation of the unpadded photo covers
+            # its own part of it
+            full = propagated.new_zeros(propagated.shape[:2] + lightness.shape[-2:])
+            prop = F.interpolate(propagated, size=(h, w), mode="bilinear", align_corners=False)
+            full[..., :h, :w] = prop
+            prop = F.avg_pool2d(full, 2)
+            x = x + self.prop_in(torch.cat([prop[:, :2] / self.ab_scale, prop[:, 2:3]], 1))
         x = unet_trunk(x, self.downs, self.blocks, self.reduce, self.ups, self.act,
                        bottom=self._bottom(hints, mask))
-        ab = F.pixel_shuffle(self.head(x), 2) * self.ab_scale
-        return ab[..., :h, :w]
+        return x, mask
 
 
     def _bottom(self, hints: torch.Tensor, mask: torch.Tensor):

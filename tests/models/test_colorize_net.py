@@ -102,3 +102,95 @@ def test_pyramid_and_context_start_at_zero_so_older_weights_keep_their_output():
     hints[0, :, 20, 20] = torch.tensor([30.0, 10.0, 1.0])
     with torch.no_grad():
         assert torch.equal(new(lum, hints), old(lum, hints))
+
+
+CLASSY = {**TINY, "classes": True, "propagation": True, "class_width": 8}
+
+
+def test_gamut_bins_are_the_srgb_cells_of_a_10_unit_grid():
+    bins = colorize_net.gamut_bins(10)
+    assert bins.shape == (261, 2) and np.all(bins % 10 == 0)
+    assert [0, 0] in bins.tolist()
+    red = models.engine.rgb_to_lab(np.array([[[255, 0, 0]]], np.uint8))[0, 0, 1:]
+    assert np.hypot(*(bins - red).T).min() <= 5 * np.sqrt(2)
+
+
+def test_automatic_mode_is_the_classes_annealed_mean_and_hints_blend_in():
+    torch.manual_seed(0)
+    net = colorize_net.build(CLASSY).eval()
+    with torch.no_grad():
+        net.classes[-1].bias.zero_()
+        red = int(np.argmin(np.hypot(*(net.bins.numpy() - [60, 40]).T)))
+        net.classes[-1].bias[red] = 20.0  # every pixel: surely that bin
+        net.head.weight.normal_(0, 0.1)
+        lum = torch.full((1, 1, 20, 28), 50.0)
+        hints = torch.zeros(1, 3, 20, 28)
+        auto = net(lum, hints)
+        assert auto.shape == (1, 2, 20, 28)
+        assert torch.allclose(auto, torch.tensor([60.0, 40.0])[None, :, None, None], atol=0.5)
+        hints[0, :, 4:7, 4:7] = torch.tensor([-50.0, 30.0, 1.0])[:, None, None]
+        assert (net(lum, hints) - auto).abs().max() > 1.0
+        net.train()
+        out = net(lum, hints)
+    assert isinstance(out, colorize_net.ColorOutput)
+    assert out.logits.shape == (1, 261, 10, 14) and out.ab.shape == (1, 2, 20, 28)
+    probs = net.distribution(lum, hints)
+    assert probs.shape == (1, 261, 10, 14)
+    assert torch.allclose(probs.sum(1), torch.ones(1, 10, 14), atol=1e-4)
+
+
+def test_the_propagation_input_starts_at_zero():
+    torch.manual_seed(0)
+    net = colorize_net.build(CLASSY).eval()
+    lum, hints = torch.rand(1, 1, 16, 16) * 100, torch.zeros(1, 3, 16, 16)
+    with torch.no_grad():
+        plain = net(lum, hints)
+        prop = torch.rand(1, 3, 4, 4) * 50
+        assert torch.equal(net(lum, hints, prop), plain)
+        net.prop_in.weight.normal_(0, 0.5)
+        assert not torch.equal(net(lum, hints, prop), plain)
+
+
+def test_propagated_hints_stop_at_an_edge():
+    from models.classical_colorize import propagate_hints
+
+    luma = np.full((64, 64), 30.0, np.float32)
+    luma[:, 32:] = 80.0  # a dark and a light half
+    channels = np.zeros((64, 64, 3), np.float32)
+    assert not propagate_hints(luma, channels).any()  # no hints: nothing
+    channels[30:33, 5:8] = (50.0, 20.0, 1.0)
+    channels[30:33, 55:58] = (-30.0, -40.0, 1.0)
+    prop = propagate_hints(luma, channels)
+    assert prop.shape == (16, 16, 3) and np.all(prop[..., 2] == 1)
+    assert np.allclose(prop[:, :7, :2], (50, 20), atol=3)
+    assert np.allclose(prop[:, 9:, :2], (-30, -40), atol=3)
+
+
+def test_the_engine_suggests_the_classes_likeliest_colours(tmp_path):
+    torch.manual_seed(0)
+    net = colorize_net.build(CLASSY)
+    bins = net.bins.numpy()
+    likely = [(60, 40), (-40, 50), (0, -50)]
+    with torch.no_grad():
+        net.classes[-1].bias.zero_()
+        for k, ab in enumerate(likely):
+            net.classes[-1].bias[int(np.argmin(np.hypot(*(bins - ab).T)))] = 9.0 - k
+        # a near twin of the first: left out, it would look the same
+        net.classes[-1].bias[int(np.argmin(np.hypot(*(bins - (70, 40)).T)))] = 8.5
+    card = {"architecture": colorize_net.ARCHITECTURE, "task": "colorize", "name": "classy",
+            "working_size": 64, "config": net.config}
+    export_weights(net, tmp_path / "classy.safetensors", card)
+    learned.discover([(tmp_path, learned.BUNDLED_PRIORITY)])
+    engine = models.get_colorizer("classy", device="cpu")
+    gray = np.full((50, 70, 3), 120, np.uint8)
+    swatches = engine.suggest_colours(gray, [(3, 3, (200, 30, 30))], 40, 20, count=3)
+    assert len(swatches) == 3
+    labs = models.engine.rgb_to_lab(np.array([swatches], np.uint8))[0]
+    assert np.allclose(labs[:, 0], lightness(gray)[20, 40], atol=2)
+    for lab, ab in zip(labs, likely, strict=True):  # in order, within a bin (gamut-fitted)
+        assert np.hypot(*(lab[1:] - ab)) < 12
+    with pytest.raises(ValueError, match="outside"):
+        engine.suggest_colours(gray, [], 70, 5)
+    # the colorize path takes the propagated hints too
+    out = engine.colorize(gray, [(3, 3, (200, 30, 30))]).image
+    assert out.shape == gray.shape

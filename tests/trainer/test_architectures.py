@@ -63,7 +63,7 @@ def test_a_few_steps_lower_the_loss(photo_dir, tmp_path, arch):
         targets = (to_tensor_images(batch[0]), to_tensor_masks(batch[1]))
         inputs = targets
     else:
-        lum, ab, hints = col.lab_tensors(*batch)
+        lum, ab, hints = col.lab_tensors(*batch[:2])
         targets, inputs = (ab,), (lum, hints)
 
     def loss_now():  # the reconstruction loss, in eval mode (what the app runs)

@@ -1,6 +1,7 @@
 """The colorize task on tiny configurations: hints, monochrome photos, learning, export."""
 
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -80,7 +81,7 @@ def test_the_sampler_mixes_uniform_and_colour_drawn_hints():
                                       p_none=0.0, uniform_share=uniform_share)
         shares = []
         for _ in range(60):  # crops may be flipped: tell red from gray by the chroma
-            labs, hints = sampler.batch(4)
+            labs, hints, _ = sampler.batch(4)
             colourful = np.hypot(labs[..., 1], labs[..., 2]) > 20
             shares += [(h[..., 2] * c).sum() / h[..., 2].sum()
                        for h, c in zip(hints, colourful, strict=True)]
@@ -139,17 +140,21 @@ def test_run_skips_mono_learns_validates_and_exports(photo_dir, tmp_path, one_th
     assert card["architecture"] == "hint_colorizer" and card["task"] == "colorize"
     assert card["working_size"] == 256 and card["training"]["steps"] == 2
     # a few steps on fixed crops lower the loss
-    labs, hints = run.sampler.batch(4)
+    labs, hints, props = run.sampler.batch(4)
+    assert props.shape == (4, 8, 8, 3)  # the hints propagated at 1/4
     run.cfg["batch"] = 4
-    run.sampler.batch = lambda n: (labs, hints)
+    run.sampler.batch = lambda n: (labs, hints, props)
     lum, ab, h = col.lab_tensors(labs, hints)
 
     def loss_now():
         with torch.no_grad():
-            return float(col.colorize_loss(run.model(lum, h), ab)[0])
+            out = run.model(lum, h, col.prop_tensor(props))
+            assert set(col.colorize_loss(out, ab, run.loss_weights)[1]) == {
+                "l1", "chroma", "classes"}
+            return float(col.colorize_loss(out, ab, run.loss_weights)[0])
 
     before = loss_now()
-    for _ in range(25):
+    for _ in range(40):
         run.train_step()
     assert loss_now() < before * 0.8
 
@@ -163,3 +168,50 @@ def test_chroma_term_prefers_a_saturated_guess_to_gray():
     assert col.colorize_loss(red, target)[0] < col.colorize_loss(gray, target)[0]
     plain = col.ColorizeLossWeights(chroma=0)
     assert col.colorize_loss(red, target, plain)[0] == col.colorize_loss(gray, target, plain)[0]
+
+
+def test_bins_round_trip_soft_encoding_and_annealed_mean():
+    from models.nets.colorize_net import annealed_mean, gamut_bins
+
+    bins = torch.from_numpy(gamut_bins())
+    rng = np.random.default_rng(0)
+    ab = bins[rng.integers(0, len(bins), 64)] + torch.from_numpy(
+        rng.uniform(-4.9, 4.9, (64, 2)).astype(np.float32))
+    ab = ab.T.reshape(1, 2, 8, 8)
+    soft, nearest = col.soft_encode(ab, bins)
+    assert torch.allclose(soft.sum(1), torch.ones(1, 8, 8), atol=1e-5)
+    assert (soft > 0).sum(1).eq(5).all()
+    assert torch.equal(bins[nearest].permute(0, 3, 1, 2), ab.div(10).round().mul(10))
+    back = annealed_mean(torch.log(soft + 1e-12), bins, temperature=0.05)
+    assert (back - ab).abs().max() <= 10  # within a bin's width
+
+
+def test_rebalancing_weighs_rare_colours_up():
+    from models.nets.colorize_net import gamut_bins
+
+    bins = gamut_bins()
+    img = np.full((64, 64, 3), 128, np.uint8)
+    img[:4, :4] = (220, 30, 30)  # a little red on a gray photo
+    photos = PhotoSet(paths=[Path("a.png")], images=[img])
+    w = col.rebalance_weights(photos, bins)
+    gray = int(np.argmin(np.hypot(*bins.T)))
+    red_ab = chroma.to_lab(np.array([[[220, 30, 30]]], np.uint8))[0, 0, 1:]
+    red = int(np.argmin(np.hypot(*(bins - red_ab).T)))
+    assert w[red] > 5 * w[gray]
+    assert w.shape == (len(bins),) and np.all(np.isfinite(w) & (w > 0))
+
+
+def test_the_classes_loss_rewards_the_true_bins():
+    from models.nets.colorize_net import ColorOutput, gamut_bins
+
+    bins = torch.from_numpy(gamut_bins())
+    ab = torch.zeros(1, 2, 8, 8)
+    ab[:, 0], ab[:, 1] = 40.0, -20.0
+    soft, _ = col.soft_encode(F_pool(ab), bins)
+    good = ColorOutput(ab, torch.log(soft + 1e-6), bins, None)
+    flat = ColorOutput(ab, torch.zeros_like(soft), bins, None)
+    assert col.classes_loss(good, ab) < 0.5 * col.classes_loss(flat, ab)
+
+
+def F_pool(ab):  # noqa: N802 - the classes' 1/2 resolution
+    return torch.nn.functional.avg_pool2d(ab, 2)
