@@ -80,6 +80,11 @@ class Document:
     def layer(self, layer_id: str) -> Layer:
         return self.layers[self.index_of(layer_id)]
 
+    def hint_layer(self) -> Layer | None:
+        """The layer that live colorization keeps up with the hints: the topmost Colorize
+        result (Layer.follows_hints), or None."""
+        return next((la for la in reversed(self.layers) if la.follows_hints), None)
+
     def target_array(self, target: str) -> np.ndarray:
         """The array a PixelEdit writes to: the mask, or a layer's pixels."""
         return self.mask if target == self.MASK else self.layer(target).pixels

@@ -22,6 +22,11 @@ class Layer:
 
     `x`, `y` place the layer's top-left pixel on the canvas; result layers of
     Erase cover just the filled region, so they are usually small.
+
+    `follows_hints`: a Colorize result, which live colorization updates when the colour
+    hints change (the topmost such layer, Document.hint_layer). It is part of the layer,
+    saved in the project, so a reopened project colorizes live as it did before; a copy
+    (Duplicate layer, merges) is a snapshot that does not follow.
     """
 
     name: str
@@ -31,6 +36,7 @@ class Layer:
     y: int = 0
     opacity: float = 1.0
     visible: bool = True
+    follows_hints: bool = False
     id: str = field(default_factory=new_layer_id)
 
     def __post_init__(self) -> None:

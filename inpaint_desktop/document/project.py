@@ -3,7 +3,10 @@
 A zip archive holding
     project.json      {"format": "inpaint-desktop-project", "version": 1, "width", "height",
                        "layers": [{"name", "file", "alpha_file" | null, "x", "y", "width",
-                                   "height", "opacity", "visible"}, ...],   (bottom to top)
+                                   "height", "opacity", "visible",
+                                   "follows_hints" (optional, default false: the
+                                   Colorize result that live colorization updates)}, ...],
+                                  (bottom to top)
                        "mask": "mask.png", "icc_profile": "icc.bin" | null,
                        "exif": "exif.bin" | null,   (optional; older projects have none)
                        "source_path": str | null,
@@ -96,6 +99,7 @@ def save_project(doc: Document, path: PathLike) -> None:
             "x": int(layer.x), "y": int(layer.y),
             "width": int(layer.width), "height": int(layer.height),
             "opacity": float(layer.opacity), "visible": bool(layer.visible),
+            "follows_hints": bool(layer.follows_hints),
         })
     members.append(("mask.png", doc.mask, "L"))
     for name, array, mode in members:
@@ -228,7 +232,8 @@ class _Reader:
             if s["alpha_file"] is not None:
                 alpha = self.png(s["alpha_file"], s["width"], s["height"], "L")
             layers.append(Layer(name=s["name"], pixels=pixels, alpha=alpha, x=s["x"], y=s["y"],
-                                opacity=s["opacity"], visible=s["visible"]))
+                                opacity=s["opacity"], visible=s["visible"],
+                                follows_hints=s["follows_hints"]))
         mask = self.png(mask_file, width, height, "L", what=f"the mask {mask_file}")
         return Document(width=width, height=height, layers=layers, mask=mask,
                         source_path=source, icc_profile=icc, exif=exif, hints=hints)
@@ -296,6 +301,10 @@ class _Reader:
         if not isinstance(visible, bool):
             raise self.error(f"project.json: {where} has an invalid 'visible'")
         out["visible"] = visible
+        follows = spec.get("follows_hints", False)  # projects before issue 17 have none
+        if not isinstance(follows, bool):
+            raise self.error(f"project.json: {where} has an invalid 'follows_hints'")
+        out["follows_hints"] = follows
         return out
 
     def size_field(self, obj: dict, key: str, where: str) -> int:

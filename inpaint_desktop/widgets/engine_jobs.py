@@ -98,7 +98,6 @@ class EngineJobs(QObject):
         self.live_colorize = True  # re-colorize when hints change after a Colorize
         self._content_rev = 0  # bumped by changes of the picture (not of mask or hints)
         self._counter = itertools.count(1)
-        self._colorize_layer: Layer | None = None  # the layer that follows the hints
         self._hint_timer = QTimer(self)
         self._hint_timer.setSingleShot(True)
         self._hint_timer.setInterval(HINT_UPDATE_DELAY_MS)
@@ -117,7 +116,6 @@ class EngineJobs(QObject):
         if self.stack is not None:
             self.stack.indexChanged.disconnect(self._on_index_changed)
         self.doc, self.stack = doc, stack
-        self._colorize_layer = None
         if doc is not None:
             doc.add_listener(self._on_change)
         if stack is not None:
@@ -231,10 +229,13 @@ class EngineJobs(QObject):
         self.message.emit("Looking for damage... (Esc cancels)")
         return True
 
+    def hint_layer(self) -> Layer | None:
+        """The colour layer that follows the hints (the document's, so that it is the same
+        after the project is saved and reopened), or None."""
+        return None if self.doc is None else self.doc.hint_layer()
+
     def schedule_recolorize(self) -> None:
-        layer = self._colorize_layer
-        if self.live_colorize and layer is not None and self.doc is not None \
-                and self.doc.has_layer(layer.id):
+        if self.live_colorize and self.hint_layer() is not None:
             self._hint_timer.start()
 
     def _recolorize(self) -> None:
@@ -242,8 +243,8 @@ class EngineJobs(QObject):
         for job in self.worker.pending():
             if getattr(job, "live_layer", None) is not None:
                 job.cancel.cancel()
-        layer = self._colorize_layer
-        if self.doc is not None and layer is not None and self.doc.has_layer(layer.id):
+        layer = self.hint_layer()
+        if layer is not None:
             self.colorize(live_layer=layer)
 
     # --- results -------------------------------------------------------------------
@@ -318,10 +319,10 @@ class EngineJobs(QObject):
             if patches:
                 self._attach_or_push(PixelEdit(live.id, patches, label="Update colorization"))
             return
-        layer = Layer(name=f"{job.title} ({engine_label})", pixels=result)
+        # On top, so it is the layer that follows the hints from now on (Document.hint_layer)
+        layer = Layer(name=f"{job.title} ({engine_label})", pixels=result, follows_hints=True)
         self.stack.push(EditCommand(doc, InsertLayerEdit(layer, len(doc.layers),
                                                          label=job.title)))
-        self._colorize_layer = layer
         self.message.emit("; ".join([f"{job.title}: done with {engine_label}"] + notes))
 
     def _attach_or_push(self, edit: PixelEdit) -> None:

@@ -122,3 +122,19 @@ def test_layer_rejects_bad_arrays():
         Layer("x", np.zeros((5, 5), np.uint8))
     with pytest.raises(ValueError):
         Document.from_image(np.zeros((5, 5, 3), np.float32))
+
+
+def test_the_topmost_colorize_result_follows_the_hints_and_copies_do_not(doc):
+    assert doc.hint_layer() is None
+    colour = Layer("Colorize 1", np.zeros((40, 60, 3), np.uint8), follows_hints=True)
+    layer_ops.add_layer(doc, colour).apply(doc)
+    assert doc.hint_layer() is colour
+    layer_ops.duplicate_layer(doc, colour.id).apply(doc)  # a snapshot, not a second follower
+    assert doc.layers[-1].name == "Colorize 1 copy" and not doc.layers[-1].follows_hints
+    assert doc.hint_layer() is colour
+    newer = Layer("Colorize 2", np.zeros((40, 60, 3), np.uint8), follows_hints=True)
+    edit = layer_ops.add_layer(doc, newer)
+    edit.apply(doc)
+    assert doc.hint_layer() is newer
+    edit.revert(doc)  # undoing the newer Colorize: the older result follows again
+    assert doc.hint_layer() is colour

@@ -54,6 +54,7 @@ def assert_same(a: Document, b: Document) -> None:
     assert len(a.layers) == len(b.layers)
     for la, lb in zip(a.layers, b.layers, strict=True):
         assert la.props() == lb.props()
+        assert la.follows_hints == lb.follows_hints
         assert np.array_equal(la.pixels, lb.pixels)
         assert (la.alpha is None) == (lb.alpha is None)
         if la.alpha is not None:
@@ -366,6 +367,33 @@ def test_round_trip_with_hints(tmp_path):
     assert_same(doc, loaded)
     assert loaded.hints == HINTS and all(isinstance(h, Hint) for h in loaded.hints)
     assert loaded.hints is not doc.hints
+
+
+def test_the_layer_that_follows_the_hints_is_saved(tmp_path):
+    """Live colorization finds its colour layer again in a reopened project (issue 17)."""
+    doc = make_doc()
+    doc.layers[2].follows_hints = True
+    save_project(doc, tmp_path / "live.inpaint")
+    loaded = load_project(tmp_path / "live.inpaint")
+    assert_same(doc, loaded)
+    assert [la.follows_hints for la in loaded.layers] == [False, False, True]
+    assert loaded.hint_layer() is loaded.layers[2]
+
+
+def test_project_without_follows_hints_loads(saved, tmp_path):
+    def drop(meta):
+        for la in meta["layers"]:
+            la.pop("follows_hints")
+
+    old = rewrite(saved, tmp_path / "old.inpaint", meta=drop)
+    loaded = load_project(old)
+    assert not any(la.follows_hints for la in loaded.layers) and loaded.hint_layer() is None
+
+    def bad_value(meta):
+        meta["layers"][1]["follows_hints"] = "yes"
+
+    expect_error(rewrite(saved, tmp_path / "bad.inpaint", meta=bad_value),
+                 "layer 2", "follows_hints")
 
 
 def test_project_without_hints_loads(saved, tmp_path):
