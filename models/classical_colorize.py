@@ -68,20 +68,29 @@ def paint_hints(luma: np.ndarray, hints: list[ChromaHint], sx: float, sy: float)
     """Constraint map (bool h x w) and chroma values (float32 h x w x 2) for one level.
 
     Hints are given in finest-level pixels; (sx, sy) scale them to this level. Each hint holds
-    a disc of pixels of about its centre's lightness (at least its centre pixel).
+    the pixels of about its centre's lightness (at least its centre pixel) in a disc, or, for
+    a hint with a patch `size` (finest-level pixels), in a square of that side.
     """
     h, w = luma.shape
     fixed = np.zeros((h, w), bool)
     values = np.zeros((h, w, 2), np.float32)
     radius = HINT_RADIUS * max(h, w)
-    r = int(np.ceil(radius))
     tol = HINT_LIGHTNESS_TOLERANCE / 100.0
     for hint in hints:
         cx = min(w - 1, max(0, int(round((hint.x + 0.5) * sx - 0.5))))
         cy = min(h - 1, max(0, int(round((hint.y + 0.5) * sy - 0.5))))
-        y0, y1, x0, x1 = max(0, cy - r), min(h, cy + r + 1), max(0, cx - r), min(w, cx + r + 1)
-        ys, xs = np.ogrid[y0:y1, x0:x1]
-        disc = (ys - cy) ** 2 + (xs - cx) ** 2 <= radius * radius
+        size = getattr(hint, "size", None)
+        if size is None:  # the default: a disc
+            r = int(np.ceil(radius))
+            y0, y1, x0, x1 = max(0, cy - r), min(h, cy + r + 1), max(0, cx - r), min(w, cx + r + 1)
+            ys, xs = np.ogrid[y0:y1, x0:x1]
+            disc = (ys - cy) ** 2 + (xs - cx) ** 2 <= radius * radius
+        else:  # a square of the patch size at this level (one pixel at least)
+            side = max(1, int(round(size * 0.5 * (sx + sy))))
+            x0, y0 = cx - (side - 1) // 2, cy - (side - 1) // 2  # even: one more right/down
+            x1, y1 = min(w, x0 + side), min(h, y0 + side)
+            x0, y0 = max(0, x0), max(0, y0)
+            disc = np.ones((y1 - y0, x1 - x0), bool)
         disc &= np.abs(luma[y0:y1, x0:x1] - luma[cy, cx]) <= tol
         disc[cy - y0, cx - x0] = True
         fixed[y0:y1, x0:x1] |= disc

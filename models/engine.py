@@ -31,6 +31,7 @@ any size) is filled tile by tile (`Inpainter._fill_tiled`).
 from __future__ import annotations
 
 import heapq
+import math
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -425,20 +426,28 @@ def _binary(mask: np.ndarray, threshold: int) -> np.ndarray:
 
 
 class Hint(NamedTuple):
-    """A colour hint in image pixel coordinates: x to the right, y down, rgb 0..255."""
+    """A colour hint in image pixel coordinates: x to the right, y down, rgb 0..255.
+
+    `size`: the side of the square patch the hint colours, in image pixels, centred on the
+    pixel (ideepcolor's patch size); None = the engine's own default patch."""
 
     x: float
     y: float
     rgb: tuple[int, int, int]
+    size: float | None = None
 
 
 class ChromaHint(NamedTuple):
-    """A hint as a colorizer's `_predict` gets it: working-resolution pixels, Lab chroma."""
+    """A hint as a colorizer's `_predict` gets it: working-resolution pixels, Lab chroma.
+
+    `size`: the patch side in working-resolution pixels (at least 1), None = the engine's
+    default patch."""
 
     x: float
     y: float
     a: float
     b: float
+    size: float | None = None
 
 
 @dataclass(frozen=True)
@@ -564,7 +573,8 @@ class Colorizer:
                  progress: ProgressFn | None = None) -> ColorizeResult:
         """Colorize `image` (RGB uint8; a colour image is colorized from its luminance).
 
-        `hints` are (x, y, (r, g, b)) in image pixels (e.g. `Hint`); one outside the image
+        `hints` are (x, y, (r, g, b)) or (x, y, (r, g, b), size) in image pixels (e.g.
+        `Hint`; size: the patch side, None = the engine's default); one outside the image
         raises ValueError. Returns a ColorizeResult with the image and notes for the user.
         """
         options = options or ColorizeOptions()
@@ -616,35 +626,43 @@ class Colorizer:
     def _working_inputs(luma: np.ndarray, hints: Sequence[Hint],
                         size: int) -> tuple[np.ndarray, list[ChromaHint]]:
         """(L shrunk so its long side is at most ``size``, the hints in its pixels as Lab
-        chroma) of the full-resolution L and checked hints."""
+        chroma, their patch sizes scaled alike) of the full-resolution L and checked hints."""
         h, w = luma.shape
         sw, sh = hd.fit_size(w, h, size)
         small_l = luma if (sw, sh) == (w, h) else cv2.resize(
             luma, (sw, sh), interpolation=cv2.INTER_AREA)
         sx, sy = sw / w, sh / h
         chroma_hints = []
-        for x, y, rgb in hints:
+        for x, y, rgb, patch in hints:
             lab = rgb_to_lab(np.array([[rgb]], dtype=np.uint8))[0, 0]
+            if patch is not None:  # image pixels -> working pixels, never below one
+                patch = max(1.0, patch * 0.5 * (sx + sy))
             chroma_hints.append(ChromaHint(min((x + 0.5) * sx - 0.5, sw - 1.0),
                                            min((y + 0.5) * sy - 0.5, sh - 1.0),
-                                           float(lab[1]), float(lab[2])))
+                                           float(lab[1]), float(lab[2]), patch))
         return small_l, chroma_hints
 
     @staticmethod
     def _check_hint(index: int, hint, width: int, height: int) -> Hint:
         try:
-            x, y, rgb = hint
+            x, y, rgb, *rest = hint  # (x, y, rgb) or (x, y, rgb, size)
+            if len(rest) > 1:
+                raise ValueError
+            size = rest[0] if rest else None
             x, y = float(x), float(y)
             r, g, b = (int(c) for c in rgb)
+            size = None if size is None else float(size)
         except (TypeError, ValueError):
-            raise ValueError(f"hint {index + 1}: expected (x, y, (r, g, b)), got {hint!r}") \
-                from None
+            raise ValueError(f"hint {index + 1}: expected (x, y, (r, g, b)) or "
+                             f"(x, y, (r, g, b), size), got {hint!r}") from None
         if not (0 <= x < width and 0 <= y < height):
             raise ValueError(f"hint {index + 1} at ({x:g}, {y:g}) is outside the "
                              f"{width}x{height} image")
         if not all(0 <= c <= 255 for c in (r, g, b)):
             raise ValueError(f"hint {index + 1}: colour {rgb!r} is not 0..255 RGB")
-        return Hint(x, y, (r, g, b))
+        if size is not None and not (math.isfinite(size) and size > 0):
+            raise ValueError(f"hint {index + 1}: patch size {size:g} is not a positive number")
+        return Hint(x, y, (r, g, b), size)
 
     def _predict(self, lightness: np.ndarray, hints: list[ChromaHint], cancel: CancelToken,
                  progress: ProgressFn) -> np.ndarray:

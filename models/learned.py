@@ -341,12 +341,19 @@ SUGGEST_SPACING = 15.0  # ab units between two suggested colours (1.5 bins)
 
 def hint_channels(hints: list[ChromaHint], h: int, w: int,
                   radius: int = HINT_RADIUS) -> np.ndarray:
-    """float32 h x w x 3 (a, b, mask): each hint's chroma on a small square around it."""
+    """float32 h x w x 3 (a, b, mask): each hint's chroma on a square around it.
+
+    The square's side is the hint's `size` (working pixels, rounded, at least 1: its patch
+    size, as ideepcolor's), or 2 `radius` + 1 for a hint without one."""
     out = np.zeros((h, w, 3), np.float32)
     for hint in hints:
-        x, y = int(round(hint.x)), int(round(hint.y))
-        x0, x1 = max(x - radius, 0), min(x + radius + 1, w)
-        y0, y1 = max(y - radius, 0), min(y + radius + 1, h)
+        size = getattr(hint, "size", None)
+        side = 2 * radius + 1 if size is None else max(1, int(round(size)))
+        # centred on the hint's pixel; an even side reaches one pixel further right/down
+        x0 = int(round(hint.x)) - (side - 1) // 2
+        y0 = int(round(hint.y)) - (side - 1) // 2
+        x1, y1 = min(x0 + side, w), min(y0 + side, h)
+        x0, y0 = max(x0, 0), max(y0, 0)
         out[y0:y1, x0:x1] = (hint.a, hint.b, 1.0)
     return out
 

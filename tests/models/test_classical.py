@@ -101,3 +101,39 @@ def test_fsr_has_no_border_artefacts():
     mask[46:, 5:60] = 255
     out = models.get_inpainter("fsr").inpaint(image, mask)
     assert np.abs(out.astype(int) - image).max() < 40
+
+
+def test_paint_hints_holds_a_square_of_the_hint_patch_size():
+    from models.engine import ChromaHint
+
+    luma = np.full((40, 50), 0.5, np.float32)
+    default, _ = levin.paint_hints(luma, [ChromaHint(20, 20, 10, 10)], 1.0, 1.0)
+    small, _ = levin.paint_hints(luma, [ChromaHint(20, 20, 10, 10, 1)], 1.0, 1.0)
+    big, values = levin.paint_hints(luma, [ChromaHint(20, 20, 10, 10, 9)], 1.0, 1.0)
+    half, _ = levin.paint_hints(luma, [ChromaHint(20, 20, 10, 10, 9)], 0.5, 0.5)
+    assert small.sum() == 1 and big.sum() == 81 and half.sum() == 16  # 4.5 -> 4 at half
+    ys, xs = np.nonzero(big)
+    assert (xs.min(), xs.max(), ys.min(), ys.max()) == (16, 24, 16, 24)
+    assert (values[big] == (10, 10)).all()
+    assert default.sum() == 1  # no size: the disc of before, radius 1 % of the long side
+    wide, _ = levin.paint_hints(np.full((300, 300), 0.5, np.float32),
+                                [ChromaHint(100, 100, 10, 10)], 1.0, 1.0)
+    assert wide.sum() == 29  # the lattice points of a disc of radius 3
+    # Only pixels of about the centre's lightness are held, as for the disc.
+    luma[:, 22:] = 0.9
+    edge, _ = levin.paint_hints(luma, [ChromaHint(20, 20, 10, 10, 9)], 1.0, 1.0)
+    assert edge.sum() == 9 * 6
+
+
+def test_a_larger_patch_holds_the_colour_further_out():
+    gray = np.tile(np.linspace(80, 180, 64, dtype=np.uint8), (48, 1))
+    gray = np.dstack([gray] * 3)
+    red, blue = (220, 40, 40), (40, 60, 220)
+
+    def at(size):
+        out = models.get_colorizer("levin").colorize(
+            gray, [(12, 24, red, size), (52, 24, blue, size)]).image
+        return out[24, 20].astype(int)
+
+    small, big = at(1), at(20)
+    assert big[0] - big[2] > small[0] - small[2]  # x = 20 lies inside the big red patch

@@ -194,3 +194,15 @@ def test_the_engine_suggests_the_classes_likeliest_colours(tmp_path):
     # the colorize path takes the propagated hints too
     out = engine.colorize(gray, [(3, 3, (200, 30, 30))]).image
     assert out.shape == gray.shape
+
+
+def test_hint_channels_paint_a_square_of_the_hint_patch_size():
+    h, w = 20, 30
+    for size, side in ((None, 3), (1, 1), (1.4, 1), (4, 4), (5, 5), (0.2, 1)):
+        ch = learned.hint_channels([ChromaHint(10.0, 8.0, 7.0, -3.0, size)], h, w)
+        ys, xs = np.nonzero(ch[..., 2])
+        assert (xs.max() - xs.min() + 1, ys.max() - ys.min() + 1) == (side, side), size
+        assert len(xs) == side * side and (10, 8) in set(zip(xs.tolist(), ys.tolist()))
+        assert tuple(ch[8, 10]) == (7.0, -3.0, 1.0)
+    ch = learned.hint_channels([ChromaHint(1.0, 1.0, 1.0, 1.0, 9)], h, w)  # clipped
+    assert ch[..., 2].sum() == 6 * 6

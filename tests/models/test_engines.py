@@ -275,3 +275,29 @@ def test_default_falls_back_when_its_weights_do_not_load():
             engine.get_inpainter("test-damaged")  # asked for by name: the error stands
     finally:
         engine.unregister("test-damaged")
+
+
+class _RecordingColorizer(eng.Colorizer):
+    """Records the ChromaHints its _predict gets (not registered: built directly)."""
+
+    name = "test-recording"
+    working_size = 64
+
+    def _predict(self, lightness, hints, cancel, progress):
+        self.seen = list(hints)
+        return np.zeros(lightness.shape + (2,), np.float32)
+
+
+def test_hint_patch_size_reaches_predict_at_the_working_scale():
+    engine = _RecordingColorizer()
+    gray = np.full((96, 128, 3), 120, np.uint8)  # long side 128 -> working 64: scale 0.5
+    engine.colorize(gray, [eng.Hint(10, 20, (255, 0, 0), size=12),
+                           (30, 40, (0, 255, 0)),  # the old three-field form: no size
+                           (50, 60, (0, 0, 255), 1),  # 0.5 working px: one pixel at least
+                           eng.Hint(5, 5, (9, 9, 9))])
+    assert [h.size for h in engine.seen] == [6.0, None, 1.0, None]
+    assert eng.Hint(1, 2, (3, 4, 5)).size is None and eng.ChromaHint(1, 2, 3, 4).size is None
+    for bad in ((1, 2, (3, 4, 5), 0), (1, 2, (3, 4, 5), float("nan")),
+                (1, 2, (3, 4, 5), "big"), (1, 2, (3, 4, 5), 4, 5)):
+        with pytest.raises(ValueError, match="hint 1"):
+            engine.colorize(gray, [bad])
