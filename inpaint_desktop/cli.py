@@ -128,7 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     colorize.add_argument("--image", required=True, type=Path, help="photo file or folder")
     colorize.add_argument("--output", required=True, type=Path, help="output file or folder")
     colorize.add_argument("--hints", type=Path,
-                          help='hints file or folder: JSON {"points": [[x, y, "#rrggbb"], ...]}')
+                          help='hints file or folder: JSON {"points": [[x, y, "#rrggbb"], '
+                               '...]}; a fourth number [x, y, "#rrggbb", size] is the patch '
+                               'size (the side of the square it colours, image pixels)')
     colorize.add_argument("--model", help="colorization engine (see `inpaint-desktop models`)")
     colorize.add_argument("--device", default="auto", choices=devices)
 

@@ -251,6 +251,33 @@ def test_colorize_with_hints(tmp_path, capsys):
     assert spread.mean() > 10  # it is in colour now
 
 
+def test_hint_patch_sizes_of_a_hints_file_reach_the_engine(tmp_path, capsys, monkeypatch):
+    from models import classical_colorize
+
+    seen = []
+    paint = classical_colorize.paint_hints
+
+    def spy(luma, hints, sx, sy):
+        seen.append([h.size for h in hints])
+        return paint(luma, hints, sx, sy)
+
+    monkeypatch.setattr(classical_colorize, "paint_hints", spy)
+    write(tmp_path / "scan.png", photo(colour=False)[:, :, 0])
+    hints_file(tmp_path / "h.json", [[10, 10, "#c04020", 12], [50, 40, "#2040c0"]])
+    status, out, err = run(capsys, "colorize", "--image", str(tmp_path / "scan.png"),
+                           "--hints", str(tmp_path / "h.json"), "--output",
+                           str(tmp_path / "out.png"), "--model", "levin")
+    assert status == 0 and err == ""
+    # the photo is below levin's working size: image pixels are working pixels
+    assert seen and all(sizes == [12.0, None] for sizes in seen)
+    hints_file(tmp_path / "bad.json", [[10, 10, "#c04020", 0]])
+    status, _, err = run(capsys, "colorize", "--image", str(tmp_path / "scan.png"),
+                         "--hints", str(tmp_path / "bad.json"), "--output",
+                         str(tmp_path / "out2.png"), "--model", "levin")
+    assert status == 2
+    assert one_line(err) == "colorize: bad.json: point 1: patch size 0 is not 1..2048 pixels"
+
+
 def test_levin_without_hints_is_an_error(tmp_path, capsys):
     # levin only spreads hints: without any it would write the gray image (the bundled
     # learned colorizer needs none)

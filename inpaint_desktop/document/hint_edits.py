@@ -1,4 +1,4 @@
-"""Colour-hint edits: add, remove, move, recolour one hint, clear them all.
+"""Colour-hint edits: add, remove, move, recolour, resize one hint, clear them all.
 
 A hint is identified by its index in `doc.hints`. That is exact under undo and redo because
 an edit is only ever applied to the state it was made from and reverted from the state it
@@ -7,8 +7,8 @@ or reverting twice in a row changes nothing the second time (QUndoStack.push cal
 once).
 
 Every edit notifies `Change(bbox, hints=True)` where bbox covers the image pixels of the
-hints it touched. Markers are drawn at a constant screen size, so the view grows that box by
-the marker's screen radius; the picture's pixels are unchanged.
+hints it touched, their patch squares included. Markers are drawn at a constant screen size,
+so the view grows that box by the marker's screen radius; the picture's pixels are unchanged.
 
 The functions below make edits (not yet applied) from the document's current state and
 check their arguments; push them with commands.push_edit (None = nothing to do).
@@ -23,24 +23,36 @@ from dataclasses import dataclass, field
 from .document import Document
 from .edits import Edit
 from .geometry import BBox, union
-from .hints import Hint
+from .hints import MAX_HINT_SIZE, MIN_HINT_SIZE, Hint
 
 Pos = tuple[float, float]
 RGB = tuple[int, int, int]
 
 
-def hint_bbox(hint: Hint | Pos) -> BBox:
+def hint_bbox(hint: Hint | Pos, patch: float | None = None) -> BBox:
     """The image pixels under the hint: a hint at whole (x, y) is the centre of pixel
-    (x, y); a fractional one lies between pixels (hints.py: pixel centres at whole numbers)."""
+    (x, y); a fractional one lies between pixels (hints.py: pixel centres at whole numbers).
+    With `patch` (its patch side in image pixels), also the patch square centred there."""
     x, y = float(hint[0]), float(hint[1])
-    return (math.floor(x), math.floor(y), math.ceil(x) + 1, math.ceil(y) + 1)
+    box = (math.floor(x), math.floor(y), math.ceil(x) + 1, math.ceil(y) + 1)
+    if patch is not None:
+        r = float(patch) / 2.0
+        box = union(box, (math.floor(x + 0.5 - r), math.floor(y + 0.5 - r),
+                          math.ceil(x + 0.5 + r), math.ceil(y + 0.5 + r)))
+    return box
 
 
-def hints_bbox(hints: Iterable[Hint | Pos]) -> BBox | None:
+def hints_bbox(hints: Iterable[Hint | Pos], doc: Document | None = None) -> BBox | None:
+    """The pixels under all `hints` (with `doc`, their patch squares too)."""
     box = None
     for h in hints:
-        box = union(box, hint_bbox(h))
+        box = union(box, _box(doc, h) if doc is not None else hint_bbox(h))
     return box
+
+
+def _box(doc: Document, hint: Hint, pos: Pos | None = None) -> BBox:
+    """`hint`'s pixels and patch square in `doc` (at `pos` instead of where it is)."""
+    return hint_bbox(hint if pos is None else pos, hint.patch(doc.width, doc.height))
 
 
 def _check_index(doc: Document, index: int) -> None:
@@ -60,12 +72,12 @@ class AddHint(Edit):
     def apply(self, doc: Document) -> None:
         if len(doc.hints) == self.count:
             doc.hints.insert(self.index, self.hint)
-            doc.notify(hint_bbox(self.hint), hints=True)
+            doc.notify(_box(doc, self.hint), hints=True)
 
     def revert(self, doc: Document) -> None:
         if len(doc.hints) == self.count + 1:
             hint = doc.hints.pop(self.index)
-            doc.notify(hint_bbox(hint), hints=True)
+            doc.notify(_box(doc, hint), hints=True)
 
 
 @dataclass
@@ -80,12 +92,12 @@ class RemoveHint(Edit):
     def apply(self, doc: Document) -> None:
         if len(doc.hints) == self.count:
             hint = doc.hints.pop(self.index)
-            doc.notify(hint_bbox(hint), hints=True)
+            doc.notify(_box(doc, hint), hints=True)
 
     def revert(self, doc: Document) -> None:
         if len(doc.hints) == self.count - 1:
             doc.hints.insert(self.index, self.hint)
-            doc.notify(hint_bbox(self.hint), hints=True)
+            doc.notify(_box(doc, self.hint), hints=True)
 
 
 @dataclass
@@ -101,7 +113,7 @@ class MoveHint(Edit):
             return  # there already
         doc.hints[self.index] = hint._replace(x=pos[0], y=pos[1])
         # both places: where the marker was drawn and where it is now
-        doc.notify(union(hint_bbox((hint.x, hint.y)), hint_bbox(pos)), hints=True)
+        doc.notify(union(_box(doc, hint), _box(doc, hint, pos)), hints=True)
 
     def apply(self, doc: Document) -> None:
         self._set(doc, self.after)
@@ -122,7 +134,31 @@ class RecolorHint(Edit):
         if tuple(hint.rgb) == tuple(rgb):
             return
         doc.hints[self.index] = hint._replace(rgb=rgb)
-        doc.notify(hint_bbox(hint), hints=True)
+        doc.notify(_box(doc, hint), hints=True)
+
+    def apply(self, doc: Document) -> None:
+        self._set(doc, self.after)
+
+    def revert(self, doc: Document) -> None:
+        self._set(doc, self.before)
+
+
+@dataclass
+class ResizeHint(Edit):
+    """Change one hint's patch size (None: the default patch)."""
+
+    index: int
+    before: float | None
+    after: float | None
+    label: str = "Resize colour hint"
+
+    def _set(self, doc: Document, size: float | None) -> None:
+        hint = doc.hints[self.index]
+        if hint.size == size:
+            return
+        new = hint._replace(size=size)
+        doc.hints[self.index] = new
+        doc.notify(union(_box(doc, hint), _box(doc, new)), hints=True)
 
     def apply(self, doc: Document) -> None:
         self._set(doc, self.after)
@@ -141,7 +177,7 @@ class ClearHints(Edit):
     def _set(self, doc: Document, hints: list[Hint]) -> None:
         if doc.hints == hints:
             return
-        box = union(hints_bbox(doc.hints), hints_bbox(hints))
+        box = union(hints_bbox(doc.hints, doc), hints_bbox(hints, doc))
         doc.hints[:] = hints
         doc.notify(box, hints=True)
 
@@ -170,11 +206,22 @@ def _rgb(rgb: Sequence[int]) -> RGB:
     return r, g, b
 
 
-def add_hint(doc: Document, x: float, y: float, rgb: Sequence[int]) -> AddHint:
-    """A new hint at the end of the list (it gets index len(doc.hints))."""
+def _size(size: float | None) -> float | None:
+    if size is None:
+        return None
+    size = float(size)
+    if not (math.isfinite(size) and MIN_HINT_SIZE <= size <= MAX_HINT_SIZE):
+        raise ValueError(f"patch size {size:g} is not {MIN_HINT_SIZE}..{MAX_HINT_SIZE} pixels")
+    return int(size) if size.is_integer() else size
+
+
+def add_hint(doc: Document, x: float, y: float, rgb: Sequence[int],
+             size: float | None = None) -> AddHint:
+    """A new hint at the end of the list (it gets index len(doc.hints)); `size` is its
+    patch size in image pixels (None: the default patch)."""
     x, y = _inside(doc, x, y)
     n = len(doc.hints)
-    return AddHint(n, Hint(x, y, _rgb(rgb)), n)
+    return AddHint(n, Hint(x, y, _rgb(rgb), _size(size)), n)
 
 
 def remove_hint(doc: Document, index: int) -> RemoveHint:
@@ -197,6 +244,14 @@ def recolor_hint(doc: Document, index: int, rgb: Sequence[int]) -> RecolorHint |
     if before == after:
         return None
     return RecolorHint(index, before, after)
+
+
+def resize_hint(doc: Document, index: int, size: float | None) -> ResizeHint | None:
+    _check_index(doc, index)
+    before, after = doc.hints[index].size, _size(size)
+    if before == after:
+        return None
+    return ResizeHint(index, before, after)
 
 
 def clear_hints(doc: Document) -> ClearHints | None:

@@ -1,8 +1,11 @@
 """Colour hints: parse, validate and save the hints JSON `{"points": [[x, y, "#rrggbb"], ...]}`.
 
 x and y are image pixel coordinates (x to the right, y down, the top-left pixel's centre at
-(0, 0); fractions allowed). Pure Python: no Qt, no numpy. Every problem is a `HintsError`
-(a ValueError) whose text is one line that names what is wrong, for the CLI and dialogs.
+(0, 0); fractions allowed). A point may have a fourth number, its patch size: the side of the
+square (image pixels, centred on the point) that the hint colours, as in ideepcolor;
+`[x, y, "#rrggbb"]` without it has the default patch (the engine's own, `Hint.size` None).
+Pure Python: no Qt, no numpy. Every problem is a `HintsError` (a ValueError) whose text is
+one line that names what is wrong, for the CLI and dialogs.
 """
 
 from __future__ import annotations
@@ -29,12 +32,36 @@ class HintsError(ValueError):
     """Malformed hints JSON, a bad point, or a point outside the image (one-line message)."""
 
 
+# Patch sizes in image pixels. The default patch (size None) is what the engines did before
+# sizes existed: the bundled colorizer paints a 3 x 3 square at its 256 px working size
+# (models.learned.HINT_RADIUS, DEFAULT_COLORIZE_SIZE; a test checks that these agree), so
+# on a photo it covers 3 / 256 of the long side; the editor draws it that large.
+MIN_HINT_SIZE = 1
+MAX_HINT_SIZE = 2048
+DEFAULT_PATCH_WORKING_PIXELS = 3
+DEFAULT_WORKING_SIZE = 256
+
+
+def default_hint_size(width: int, height: int) -> int:
+    """The side (image pixels) of the default patch on a width x height image."""
+    long_side = max(int(width), int(height), 1)
+    scale = max(1.0, long_side / DEFAULT_WORKING_SIZE)  # the engines never upsample
+    return max(MIN_HINT_SIZE, min(MAX_HINT_SIZE, round(DEFAULT_PATCH_WORKING_PIXELS * scale)))
+
+
 class Hint(NamedTuple):
-    """One colour hint: the pixel (x, y) should be the colour rgb (0..255 each)."""
+    """One colour hint: the pixel (x, y) should be the colour rgb (0..255 each).
+
+    `size`: the side of its square patch in image pixels; None = the default patch."""
 
     x: float
     y: float
     rgb: tuple[int, int, int]
+    size: float | None = None
+
+    def patch(self, width: int, height: int) -> float:
+        """The patch side in image pixels, the default one resolved for that image."""
+        return default_hint_size(width, height) if self.size is None else self.size
 
     @property
     def hex(self) -> str:
@@ -82,16 +109,31 @@ def parse_hints(text: str) -> list[Hint]:
         raise HintsError('"points" must be a list of [x, y, "#rrggbb"]')
     hints = []
     for i, point in enumerate(points, 1):
-        if not isinstance(point, list) or len(point) != 3:
-            raise HintsError(f'point {i}: expected [x, y, "#rrggbb"], got {json.dumps(point)}')
+        if not isinstance(point, list) or len(point) not in (3, 4):
+            raise HintsError(f'point {i}: expected [x, y, "#rrggbb"] or [x, y, "#rrggbb", '
+                             f'size], got {_short_json(point)}')
         try:
             x = _number(point[0], "x")
             y = _number(point[1], "y")
             rgb = hex_to_rgb(point[2])
+            size = check_size(point[3]) if len(point) == 4 else None
         except HintsError as e:
             raise HintsError(f"point {i}: {e}") from None
-        hints.append(Hint(x, y, rgb))
+        hints.append(Hint(x, y, rgb, size))
     return hints
+
+
+def check_size(value) -> float:
+    """A patch size from a file: a number of image pixels in MIN..MAX_HINT_SIZE."""
+    size = _number(value, "patch size")
+    if not MIN_HINT_SIZE <= size <= MAX_HINT_SIZE:
+        raise HintsError(f"patch size {size:g} is not {MIN_HINT_SIZE}..{MAX_HINT_SIZE} pixels")
+    return int(size) if size.is_integer() else size
+
+
+def _short_json(value) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def validate_hints(hints: Iterable[Hint], width: int, height: int) -> list[Hint]:
@@ -144,7 +186,11 @@ def hints_to_json(hints: Iterable[Hint]) -> str:
     points = []
     for hint in hints:
         x, y = (int(v) if float(v).is_integer() else float(v) for v in (hint.x, hint.y))
-        points.append([x, y, rgb_to_hex(hint.rgb)])
+        point = [x, y, rgb_to_hex(hint.rgb)]
+        size = getattr(hint, "size", None)
+        if size is not None:  # the default patch is written as before: three fields
+            point.append(int(size) if float(size).is_integer() else float(size))
+        points.append(point)
     return json.dumps({"points": points}) + "\n"
 
 

@@ -13,6 +13,7 @@ from inpaint_desktop.document.hint_edits import (
     move_hint,
     recolor_hint,
     remove_hint,
+    resize_hint,
 )
 from inpaint_desktop.document.hints import Hint
 
@@ -72,22 +73,50 @@ def test_add_remove_move_recolor_clear_undo_redo_exact():
 
 
 def test_notified_boxes_cover_the_markers():
-    doc = make_doc()
+    doc = make_doc()  # 60 x 40: the default patch is 3 x 3 image pixels
     changes = record(doc)
     add_hint(doc, 5, 6, (1, 1, 1)).apply(doc)
-    assert changes[-1].bbox == (5, 6, 6, 7) == hint_bbox((5, 6))
+    assert changes[-1].bbox == (4, 5, 7, 8) == hint_bbox((5, 6), 3)
+    assert hint_bbox((5, 6)) == (5, 6, 6, 7)  # the pixel itself
     move = move_hint(doc, 0, 40, 30)
     move.apply(doc)
-    assert changes[-1].bbox == (5, 6, 41, 31)  # the old place and the new one
+    assert changes[-1].bbox == (4, 5, 42, 32)  # the old place and the new one
     move.revert(doc)
-    assert changes[-1].bbox == (5, 6, 41, 31)
+    assert changes[-1].bbox == (4, 5, 42, 32)
     recolor_hint(doc, 0, (2, 2, 2)).apply(doc)
-    assert changes[-1].bbox == (5, 6, 6, 7)
+    assert changes[-1].bbox == (4, 5, 7, 8)
     assert hint_bbox((2.5, 3)) == (2, 3, 4, 4)  # between two pixels: both
     add_hint(doc, 50, 1, (0, 0, 0)).apply(doc)
     clear_hints(doc).apply(doc)
-    assert changes[-1].bbox == (5, 1, 51, 7)
+    assert changes[-1].bbox == (4, 0, 52, 8)
     assert all(c.hints for c in changes)
+
+
+def test_resize_a_hint_undo_redo_and_its_box():
+    doc = make_doc()
+    add_hint(doc, 20, 10, (1, 1, 1)).apply(doc)
+    add_hint(doc, 30, 10, (2, 2, 2), size=8).apply(doc)
+    assert [h.size for h in doc.hints] == [None, 8]
+    changes = record(doc)
+    edit = resize_hint(doc, 0, 11)
+    edit.apply(doc)
+    edit.apply(doc)
+    assert doc.hints[0] == Hint(20, 10, (1, 1, 1), 11) and len(changes) == 1
+    assert changes[-1].bbox == (15, 5, 26, 16) and changes[-1].hints  # the larger square
+    edit.revert(doc)
+    edit.revert(doc)
+    assert doc.hints[0] == Hint(20, 10, (1, 1, 1)) and len(changes) == 2
+    assert resize_hint(doc, 1, 8) is None and resize_hint(doc, 0, None) is None
+    back = resize_hint(doc, 1, None)  # back to the default patch
+    back.apply(doc)
+    assert doc.hints[1].size is None
+    for bad in (0, 0.5, 5000, float("nan")):
+        with pytest.raises(ValueError, match="patch size"):
+            resize_hint(doc, 0, bad)
+        with pytest.raises(ValueError, match="patch size"):
+            add_hint(doc, 1, 1, (0, 0, 0), size=bad)
+    with pytest.raises(IndexError):
+        resize_hint(doc, 2, 4)
 
 
 def test_nothing_to_do_and_bad_arguments():

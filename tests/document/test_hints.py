@@ -37,6 +37,11 @@ def test_parse_points():
     ('{"points": [[1, 2, "#ff0000"], ["a", 2, "#ff0000"]]}', "point 2: x 'a' is not a number"),
     ('{"points": [[1, true, "#ff0000"]]}', "point 1: y True is not a number"),
     ('{"points": [[1, NaN, "#ff0000"]]}', "not a finite number"),
+    ('{"points": [[1, 2, "#ff0000", 0]]}', "point 1: patch size 0 is not 1..2048 pixels"),
+    ('{"points": [[1, 2, "#ff0000", 5000]]}', "point 1: patch size 5000 is not 1..2048"),
+    ('{"points": [[1, 2, "#ff0000", "9"]]}', "point 1: patch size '9' is not a number"),
+    ('{"points": [[1, 2, "#ff0000", null]]}', "point 1: patch size None is not a number"),
+    ('{"points": [[1, 2, "#ff0000", 4, 5]]}', "point 1: expected"),
 ])
 def test_malformed_hints_are_one_line_errors(text, message):
     with pytest.raises(HintsError) as info:
@@ -44,6 +49,30 @@ def test_malformed_hints_are_one_line_errors(text, message):
     assert message in str(info.value)
     assert "\n" not in str(info.value)
     assert isinstance(info.value, ValueError)
+
+
+def test_patch_sizes_round_trip_and_three_fields_mean_the_default(tmp_path):
+    hints = parse_hints('{"points": [[10, 20, "#ff8000", 16], [1, 2, "#000000"], '
+                        '[3, 4, "#ffffff", 7.5]]}')
+    assert [h.size for h in hints] == [16, None, 7.5]
+    assert hints[0] == Hint(10, 20, (255, 128, 0), 16)
+    path = tmp_path / "sized.json"
+    save_hints(path, hints)
+    assert json.loads(path.read_text())["points"] == [[10, 20, "#ff8000", 16], [1, 2, "#000000"],
+                                                      [3, 4, "#ffffff", 7.5]]
+    assert load_hints(path) == hints
+
+
+def test_default_patch_is_the_bundled_colorizers_square_in_image_pixels():
+    from inpaint_desktop.document import hints
+    from models import learned
+
+    assert hints.DEFAULT_WORKING_SIZE == learned.DEFAULT_COLORIZE_SIZE
+    assert hints.DEFAULT_PATCH_WORKING_PIXELS == 2 * learned.HINT_RADIUS + 1
+    assert hints.default_hint_size(200, 150) == 3  # not shrunk: 3 image pixels
+    assert hints.default_hint_size(4000, 3000) == 47  # 3 * 4000 / 256
+    assert Hint(1, 2, (0, 0, 0)).patch(4000, 3000) == 47
+    assert Hint(1, 2, (0, 0, 0), 9).patch(4000, 3000) == 9
 
 
 def test_validate_against_the_image_size():

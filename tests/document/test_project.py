@@ -396,6 +396,19 @@ def test_project_without_follows_hints_loads(saved, tmp_path):
                  "layer 2", "follows_hints")
 
 
+def test_hint_patch_sizes_are_saved_and_old_hints_keep_the_default(tmp_path):
+    doc = make_doc()
+    doc.hints[:] = [Hint(1, 2, (255, 0, 0), 24), Hint(3, 4, (0, 0, 255)),
+                    Hint(5, 6, (0, 0, 0), 2.5)]
+    save_project(doc, tmp_path / "sized.inpaint")
+    with zipfile.ZipFile(tmp_path / "sized.inpaint") as zf:
+        points = json.loads(zf.read("project.json"))["hints"]
+    assert points == [[1, 2, "#ff0000", 24], [3, 4, "#0000ff"], [5, 6, "#000000", 2.5]]
+    loaded = load_project(tmp_path / "sized.inpaint")
+    assert [h.size for h in loaded.hints] == [24, None, 2.5]
+    assert loaded.hints[1].patch(W, H) == 3  # the default patch of a small image
+
+
 def test_project_without_hints_loads(saved, tmp_path):
     old = rewrite(saved, tmp_path / "old.inpaint", meta=lambda m: m.pop("hints"))
     assert load_project(old).hints == []
@@ -409,7 +422,9 @@ def test_project_without_hints_loads(saved, tmp_path):
     ([[1, 2]], ["hints", "point 1"]),
     ([[1, 2, "#ff0000"], [1, "2", "#ff0000"]], ["hints", "point 2", "y"]),
     ([[1, 2, "red"]], ["hints", "colour"]),
-    ([[1, 2, "#ff0000", 4]], ["hints", "point 1"]),
+    ([[1, 2, "#ff0000", 4, 5]], ["hints", "point 1"]),
+    ([[1, 2, "#ff0000", 0]], ["hints", "point 1", "patch size"]),
+    ([[1, 2, "#ff0000", "4"]], ["hints", "point 1", "patch size"]),
     ([[True, 2, "#ff0000"]], ["hints", "x"]),
     ([[W, 2, "#ff0000"]], ["hints", "outside"]),
     ([[-0.5, 2, "#ff0000"]], ["hints", "outside"]),
