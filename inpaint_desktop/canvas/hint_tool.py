@@ -12,10 +12,15 @@ select_hint); this tool turns mouse and keys into hint edits, each ONE undo step
 - double-click on a marker: pick its colour in a dialog (pick_color);
 - Ctrl+click or Alt+click: eyedropper, the current colour becomes the picture's pixel under
   the cursor (which recolours the selected hint, as every change of the current colour does);
+- mouse wheel: the patch size of new hints, and of the selected hint (one undo step for a run
+  of notches); Ctrl+wheel zooms as the wheel does with the other tools;
 - Esc: drop the selection.
 
 Markers keep their screen size at every zoom: a filled circle of the hint's colour inside a
 white and a black ring, so that it shows on any photo; the selected one has a wider ring.
+Under it a square outline shows the hint's patch (its size in image pixels, so it scales
+with the zoom; a patch smaller than the marker lies hidden under it); while no button is
+held the same square follows the cursor on top of everything, the patch a click would place.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from PySide6.QtWidgets import QColorDialog
 
 from inpaint_desktop.document.hint_edits import add_hint, move_hint, remove_hint
 
-from .tools import LEFT, SUBTRACT_KEYS, Pos, Tool
+from .tools import CTRL, LEFT, SUBTRACT_KEYS, Pos, Tool, outline_pens
 
 RIGHT = Qt.MouseButton.RightButton
 PICK_KEYS = SUBTRACT_KEYS  # Ctrl or Alt: Alt alone never arrives where Alt+drag moves windows
@@ -40,6 +45,7 @@ MARKER_EXTENT = 15  # screen pixels from a marker's centre that its drawing may 
 HIT_RADIUS = 9.0  # a click this close to a marker's centre (screen pixels) is on it
 DRAG_THRESHOLD = 3.0  # screen pixels the mouse must move before a press becomes a drag
 DIM_OPACITY = 0.55  # markers while another tool is active
+WHEEL_NOTCH = 120  # angleDelta of one wheel notch; trackpads send fractions of it
 
 
 def rgb_of(color: QColor) -> tuple[int, int, int]:
@@ -51,10 +57,30 @@ def marker_centre(view, pos: Pos) -> QPointF:
     return view.map_from_image(QPointF(pos[0] + 0.5, pos[1] + 0.5))
 
 
-def marker_rect(view, pos: Pos) -> QRect:
-    """The widget rectangle a marker at hint position `pos` may paint."""
-    c, e = marker_centre(view, pos), MARKER_EXTENT
+def marker_rect(view, pos: Pos, patch: float = 0.0) -> QRect:
+    """The widget rectangle a marker at hint position `pos` may paint, with the outline of
+    a `patch` pixels wide square."""
+    c = marker_centre(view, pos)
+    e = max(MARKER_EXTENT, patch * view.zoom() / 2.0 + 3)
     return QRectF(c.x() - e, c.y() - e, 2 * e, 2 * e).toAlignedRect()
+
+
+def patch_rect(pos: Pos, patch: float) -> QRectF:
+    """The patch square of a hint at `pos`, in image coordinates (centred on the pixel)."""
+    r = patch / 2.0
+    return QRectF(pos[0] + 0.5 - r, pos[1] + 0.5 - r, patch, patch)
+
+
+def draw_patch(painter: QPainter, square: QRectF) -> None:
+    """A square outline (white under black dashes, one screen pixel wide)."""
+    under, over = outline_pens()
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)  # crisp, as the cursor's
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    for pen in (under, over):
+        painter.setPen(pen)
+        painter.drawRect(square)
+    painter.restore()
 
 
 def _ring(painter: QPainter, centre: QPointF, radius: float, color: QColor,
@@ -65,9 +91,13 @@ def _ring(painter: QPainter, centre: QPointF, radius: float, color: QColor,
     painter.drawEllipse(centre, radius, radius)
 
 
-def draw_marker(painter: QPainter, centre: QPointF, color: QColor, selected: bool) -> None:
-    """One marker, in widget coordinates (the painter has no transform)."""
+def draw_marker(painter: QPainter, centre: QPointF, color: QColor, selected: bool,
+                square: QRectF | None = None) -> None:
+    """One marker, in widget coordinates (the painter has no transform); `square`: the
+    outline of its patch."""
     black, white = QColor(0, 0, 0), QColor(255, 255, 255)
+    if square is not None:
+        draw_patch(painter, square)
     if selected:
         _ring(painter, centre, SELECTED_RADIUS + 1.5, black, 1.5)
         _ring(painter, centre, SELECTED_RADIUS, white, 2.0)
@@ -93,12 +123,16 @@ def paint_markers(painter: QPainter, view, exposed: QRect) -> None:
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     if view.tool_name() != HintTool.name:
         painter.setOpacity(DIM_OPACITY)
+    transform = view.image_transform()
     for i in order:
         hint = doc.hints[i]
         pos = preview[1] if preview is not None and preview[0] == i else (hint.x, hint.y)
-        if not marker_rect(view, pos).intersects(exposed):
+        patch = view.patch_size(hint.size)
+        if not marker_rect(view, pos, patch).intersects(exposed):
             continue
-        draw_marker(painter, marker_centre(view, pos), QColor(*hint.rgb), i == selected)
+        square = transform.mapRect(patch_rect(pos, patch))
+        draw_marker(painter, marker_centre(view, pos), QColor(*hint.rgb), i == selected,
+                    square)
     painter.restore()
 
 
@@ -118,6 +152,8 @@ class HintTool(Tool):
     def __init__(self, view):
         super().__init__(view)
         self._drag: _Drag | None = None
+        self._hover: tuple[int, int] | None = None  # the pixel a click would place a hint on
+        self._wheel = 0  # wheel delta not yet a whole notch
 
     @property
     def active(self) -> bool:
@@ -170,15 +206,21 @@ class HintTool(Tool):
             hint = doc.hints[index]
             start = (hint.x, hint.y)
             self._drag = _Drag(index, start, pos, start)
+            self._set_hover(None)
             return
         pixel = self._pixel(pos)
         if pixel is None:
             return  # outside the image
-        if self.view.apply_edit(add_hint(doc, *pixel, rgb_of(self.view.hint_color()))):
+        self._set_hover(None)
+        if self.view.apply_edit(add_hint(doc, *pixel, rgb_of(self.view.hint_color()),
+                                         self.view.hint_size())):
             self.view.select_hint(len(doc.hints) - 1)
+            self.view.hint_clicked(len(doc.hints) - 1)
 
     def move(self, pos, buttons, modifiers) -> None:
         d = self._drag
+        if d is None and not buttons:
+            self._set_hover(None if self.hint_at(pos) is not None else self._pixel(pos))
         if d is None or not buttons & LEFT:
             return
         zoom = self.view.zoom()
@@ -202,6 +244,8 @@ class HintTool(Tool):
         doc = self._doc()
         if d.moved and doc is not None and d.index < len(doc.hints):
             self.view.apply_edit(move_hint(doc, d.index, *d.pos))
+        if doc is not None and d.index < len(doc.hints):
+            self.view.hint_clicked(d.index)  # selected, or moved to another pixel
 
     def double_click(self, pos, button, modifiers) -> None:
         # Qt sends press, release, double-click, release: the first press already added
@@ -250,6 +294,45 @@ class HintTool(Tool):
                 self.view.apply_edit(remove_hint(doc, index))
                 return True
         return False
+
+    def wheel(self, delta: int, modifiers) -> bool:
+        """The wheel sizes the patch (True: used); Ctrl+wheel is left to the view's zoom."""
+        if modifiers & CTRL:
+            return False
+        self._wheel += delta
+        steps = int(self._wheel / WHEEL_NOTCH)  # towards zero: a fraction waits for more
+        self._wheel -= steps * WHEEL_NOTCH
+        if steps:
+            old = self._hover_rect()
+            self.view.step_hint_size(steps)
+            self._update_hover(old)
+        return True
+
+    # --- the patch square under the cursor ----------------------------------------------
+    def _hover_rect(self) -> QRectF | None:
+        if self._hover is None:
+            return None
+        return patch_rect(self._hover, self.view.hint_patch())
+
+    def _update_hover(self, old: QRectF | None) -> None:
+        for r in (old, self._hover_rect()):
+            if r is not None:
+                self.view.update_image_outline(r)
+
+    def _set_hover(self, pixel: tuple[int, int] | None) -> None:
+        if pixel == self._hover:
+            return
+        old = self._hover_rect()
+        self._hover = pixel
+        self._update_hover(old)
+
+    def paint_preview(self, painter: QPainter) -> None:
+        rect = self._hover_rect()
+        if rect is not None and not self.active:
+            draw_patch(painter, rect)  # cosmetic pens: one screen pixel in image coordinates
+
+    def leave(self) -> None:
+        self._set_hover(None)
 
     def cancel(self) -> None:
         if self._drag is not None:

@@ -18,7 +18,8 @@ from shiboken6 import isValid
 from inpaint_desktop.commands import push_edit
 from inpaint_desktop.document import Change, Document, Edit
 from inpaint_desktop.document.geometry import BBox
-from inpaint_desktop.document.hint_edits import recolor_hint
+from inpaint_desktop.document.hint_edits import recolor_hint, resize_hint
+from inpaint_desktop.document.hints import MAX_HINT_SIZE, MIN_HINT_SIZE, default_hint_size
 
 from .hint_tool import MARKER_EXTENT, HintTool, marker_rect, paint_markers, rgb_of
 from .render import Backing
@@ -34,6 +35,7 @@ ZOOM_STEPS = (0.01, 0.02, 0.03, 0.04, 0.05, 1 / 16, 1 / 12, 0.1, 1 / 8, 1 / 6, 0
 WHEEL_NOTCH_ZOOM = 2 ** 0.25  # one 15-degree wheel notch (angleDelta 120)
 MIN_BRUSH, MAX_BRUSH = 1, 2000
 BRUSH_STEP = 1.15
+HINT_SIZE_STEP = 1.15  # one wheel notch of the colour hint tool: patch size x 1.15 (>= 1 px)
 BACKGROUND = QColor(60, 60, 60)  # neutral gray around the image
 PREVIEW_MARGIN = 4  # screen pixels around a tool preview's shapes (pens, vertex squares)
 DEFAULT_HINT_COLOR = QColor(200, 60, 40)
@@ -46,6 +48,8 @@ class CanvasView(QWidget):
     toolChanged = Signal(str)
     hintColorChanged = Signal(QColor)  # the colour new hints get (and the selected one has)
     hintSelected = Signal(object)  # index of the selected colour hint, or None
+    hintSizeChanged = Signal(object)  # patch size of new hints (and the selected one), or None
+    hintClicked = Signal(int)  # a click of the hint tool placed, picked or moved this hint
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -70,6 +74,7 @@ class CanvasView(QWidget):
         self._pan_last = QPointF()
         self._cursor_pixel: tuple[int, int] | None = None
         self._hint_color = QColor(DEFAULT_HINT_COLOR)
+        self._hint_size: float | None = None  # patch size of new hints; None = the default
         self._selected_hint: int | None = None
         self._hint_preview: tuple[int, tuple[float, float]] | None = None  # a marker dragged
         self._hints_seen: list = []  # doc.hints as last seen, to follow the selection
@@ -98,6 +103,7 @@ class CanvasView(QWidget):
             doc.add_listener(self._on_change)
         self.fit_to_window()
         self.update()
+        self.hintSizeChanged.emit(self._hint_size)  # the default size is the document's
 
     def document(self) -> Document | None:
         return self._doc
@@ -350,6 +356,59 @@ class CanvasView(QWidget):
             self._hint_color = QColor(color)
             self.hintColorChanged.emit(QColor(color))
 
+    def hint_size(self) -> float | None:
+        """The patch size (image pixels) new hints get, None = the default patch."""
+        return self._hint_size
+
+    def patch_size(self, size: float | None) -> float:
+        """A hint's patch size in image pixels, None (the default patch) resolved for the
+        document."""
+        if size is not None:
+            return size
+        doc = self._doc
+        return 0.0 if doc is None else default_hint_size(doc.width, doc.height)
+
+    def hint_patch(self) -> float:
+        """The patch size in image pixels that new hints get."""
+        return self.patch_size(self._hint_size)
+
+    def hint_clicked(self, index: int) -> None:
+        """The hint tool placed, picked or moved hint `index` (the palette asks the
+        colorizer about its pixel)."""
+        self.hintClicked.emit(index)
+
+    def max_hint_size(self) -> int:
+        doc = self._doc
+        return MAX_HINT_SIZE if doc is None else max(MIN_HINT_SIZE,
+                                                     min(MAX_HINT_SIZE,
+                                                         max(doc.width, doc.height)))
+
+    def set_hint_size(self, size: float | None) -> None:
+        """The patch size for new hints (None: the default); with a hint selected, also
+        resize it (one undo step; consecutive resizes of one hint merge into it)."""
+        if size is not None:
+            size = int(min(self.max_hint_size(), max(MIN_HINT_SIZE, round(size))))
+        index = self._selected_hint
+        if index is not None and self._doc is not None:
+            self.apply_edit(resize_hint(self._doc, index, size))
+        self._set_hint_size(size)
+
+    def step_hint_size(self, steps: int) -> None:
+        """Grow (steps > 0) or shrink the patch size by HINT_SIZE_STEP per step, at least
+        one pixel per step (the wheel of the colour hint tool: a step is a notch)."""
+        if self._doc is None or not steps:
+            return
+        size = self.hint_patch()
+        new = size * HINT_SIZE_STEP ** steps
+        if abs(new - size) < abs(steps):  # small patches
+            new = size + steps
+        self.set_hint_size(new)
+
+    def _set_hint_size(self, size: float | None) -> None:
+        if size != self._hint_size:
+            self._hint_size = size
+            self.hintSizeChanged.emit(size)
+
     def selected_hint(self) -> int | None:
         return self._selected_hint
 
@@ -362,11 +421,16 @@ class CanvasView(QWidget):
             return
         for i in (self._selected_hint, index):
             if i is not None and i < len(hints):
-                self._update_widget_rect(marker_rect(self, hints[i][:2]))
+                self._update_widget_rect(self._marker_rect(hints[i]))
         self._selected_hint = index
         if index is not None:
             self._set_hint_color(QColor(*hints[index].rgb))
+            self._set_hint_size(hints[index].size)
         self.hintSelected.emit(index)
+
+    def _marker_rect(self, hint, pos=None) -> QRect:
+        """Where the marker of `hint` (at `pos` instead, during a drag) is drawn."""
+        return marker_rect(self, hint[:2] if pos is None else pos, self.patch_size(hint.size))
 
     def hint_preview(self) -> tuple[int, tuple[float, float]] | None:
         """(index, position) of the marker being dragged, drawn there instead."""
@@ -380,8 +444,8 @@ class CanvasView(QWidget):
         hints = [] if self._doc is None else self._doc.hints
         for p in (old, self._hint_preview):
             if p is not None and p[0] < len(hints):
-                self._update_widget_rect(marker_rect(self, p[1]))
-                self._update_widget_rect(marker_rect(self, hints[p[0]][:2]))
+                self._update_widget_rect(self._marker_rect(hints[p[0]], p[1]))
+                self._update_widget_rect(self._marker_rect(hints[p[0]]))
 
     def _hints_changed(self, box: BBox | None) -> None:
         """Repaint the changed markers and keep the selection on the same hint."""
@@ -412,6 +476,7 @@ class CanvasView(QWidget):
             self.select_hint(sel)
         elif sel is not None:
             self._set_hint_color(QColor(*new[sel].rgb))  # recoloured (or undone)
+            self._set_hint_size(new[sel].size)  # resized (or undone)
 
     # --- painting -----------------------------------------------------------------------
     def paintEvent(self, event) -> None:
@@ -513,6 +578,11 @@ class CanvasView(QWidget):
 
     def wheelEvent(self, event) -> None:
         delta = event.angleDelta()
+        wheel = getattr(self._tool, "wheel", None)  # the hint tool sizes its patch with it
+        if delta.y() and self._doc is not None and wheel is not None \
+                and self._pan_button is None and wheel(delta.y(), event.modifiers()):
+            event.accept()
+            return
         if delta.y():
             # angleDelta is in 1/8 degree; trackpads send many small deltas: zoom smoothly
             factor = WHEEL_NOTCH_ZOOM ** (delta.y() / 120.0)

@@ -10,10 +10,12 @@ from __future__ import annotations
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from inpaint_desktop.document import CompoundEdit, Document, Edit, LayerPropsEdit
+from inpaint_desktop.document.hint_edits import ResizeHint
 
 # Consecutive changes of one layer's same properties (an opacity slider drag) merge
-# into one undo step.
+# into one undo step; so do consecutive resizes of one colour hint (wheel notches).
 MERGE_LAYER_PROPS = 1
+MERGE_HINT_SIZE = 2
 
 
 class EditCommand(QUndoCommand):
@@ -22,6 +24,7 @@ class EditCommand(QUndoCommand):
         self.doc = doc
         self.edit = edit
         self.sealed = False
+        self.merges = 0  # how many later commands merged into this one
 
     def redo(self) -> None:
         self.edit.apply(self.doc)
@@ -39,12 +42,23 @@ class EditCommand(QUndoCommand):
         self.edit.edits.append(edit)
 
     def id(self) -> int:
-        return MERGE_LAYER_PROPS if isinstance(self.edit, LayerPropsEdit) else -1
+        if isinstance(self.edit, LayerPropsEdit):
+            return MERGE_LAYER_PROPS
+        if isinstance(self.edit, ResizeHint):
+            return MERGE_HINT_SIZE
+        return -1
 
     def mergeWith(self, other: QUndoCommand) -> bool:
         if self.sealed:
             return False  # a finished gesture (slider released): the next one is a new step
         mine, theirs = self.edit, getattr(other, "edit", None)
+        if isinstance(mine, ResizeHint) and isinstance(theirs, ResizeHint):
+            # (a resize with a colorization update attached is a CompoundEdit: not merged)
+            if mine.index != theirs.index:
+                return False
+            mine.after = theirs.after
+            self.merges += 1
+            return True
         if not (isinstance(mine, LayerPropsEdit) and isinstance(theirs, LayerPropsEdit)):
             return False
         if mine.layer_id != theirs.layer_id or set(mine.after) != set(theirs.after):
@@ -52,6 +66,7 @@ class EditCommand(QUndoCommand):
         if set(mine.after) == {"visible"} or "name" in mine.after:
             return False  # toggles and renames stay separate steps
         mine.after = dict(theirs.after)
+        self.merges += 1
         return True
 
     @property

@@ -6,7 +6,9 @@ mask, the hints), runs the engine on the inference thread, and turns the answer 
 undo step: a new result layer (plus, for Erase, the used part of the mask cleared). A
 result whose picture changed meanwhile (layers edited, another document) is dropped; mask
 painting during a job is fine and is kept. Detection only reports its confidence map
-(`detected`): what it does to the mask is the Restore panel's business.
+(`detected`): what it does to the mask is the Restore panel's business. Colour suggestions
+(the colorizer's palette at a pixel) are quiet jobs: they come back as `suggested` and show
+no progress bar (`workingChanged` leaves them out; `busyChanged` counts every job).
 """
 
 from __future__ import annotations
@@ -82,6 +84,8 @@ class EngineJobs(QObject):
     busyChanged = Signal(bool)
     progress = Signal(float, str)
     detected = Signal(object, str, object)  # job, engine label, uint8 confidence map
+    suggested = Signal(object, object)  # job, list of (r, g, b): the colorizer's palette
+    workingChanged = Signal(bool)  # a job that shows progress runs (not a quiet one)
     ended = Signal(object, bool)  # job, whether its result landed (False: failed, cancelled...)
 
     def __init__(self, parent: QObject | None = None):
@@ -92,6 +96,8 @@ class EngineJobs(QObject):
         self.worker.cancelled.connect(self._on_cancelled)
         self.worker.progress.connect(lambda job, f, m: self.progress.emit(f, m))
         self.worker.busyChanged.connect(self.busyChanged)
+        self.worker.busyChanged.connect(self._update_working)
+        self._working = False
         self.choice = EngineChoice()
         self.doc: Document | None = None
         self.stack: QUndoStack | None = None
@@ -133,9 +139,11 @@ class EngineJobs(QObject):
         if stack is None or index != stack.count() or index == 0:
             return
         top = stack.command(index - 1)
-        if top is self._top_seen:
+        # A merge (wheel notches resizing one hint) changes the top command in place.
+        seen = (top, getattr(top, "merges", 0))
+        if seen == self._top_seen:
             return
-        self._top_seen = top
+        self._top_seen = seen
         if _is_hint_command(top):
             self.schedule_recolorize()
 
@@ -180,6 +188,7 @@ class EngineJobs(QObject):
         job.kind, job.doc, job.mask, job.box = "erase", doc, mask, box
         job.gray, job.tag = gray, tag
         self.worker.submit(job)
+        self._update_working()
         self.message.emit("Erasing... (Esc cancels)")
         return True
 
@@ -194,7 +203,8 @@ class EngineJobs(QObject):
         from inpaint_desktop.document.compose import composite
 
         image = composite(below, doc.bbox)
-        hints = [(h.x, h.y, tuple(h.rgb)) for h in getattr(doc, "hints", [])]
+        # (x, y, rgb, patch size): None = the engine's default patch
+        hints = [(h.x, h.y, tuple(h.rgb), h.size) for h in getattr(doc, "hints", [])]
         choice = self.choice
 
         def run(engines, cancel, progress):
@@ -206,6 +216,7 @@ class EngineJobs(QObject):
         job = Job(f"Colorize {n}", run, revision=self._content_rev)
         job.kind, job.doc, job.live_layer, job.tag = "colorize", doc, live_layer, tag
         self.worker.submit(job)
+        self._update_working()
         self.message.emit("Colorizing... (Esc cancels)")
         return True
 
@@ -226,6 +237,7 @@ class EngineJobs(QObject):
         job = Job(f"Detect damage {next(self._counter)}", run, revision=self._content_rev)
         job.kind, job.doc, job.tag, job.mode = "detect", doc, tag, mode
         self.worker.submit(job)
+        self._update_working()
         self.message.emit("Looking for damage... (Esc cancels)")
         return True
 
@@ -233,6 +245,50 @@ class EngineJobs(QObject):
         """The colour layer that follows the hints (the document's, so that it is the same
         after the project is saved and reopened), or None."""
         return None if self.doc is None else self.doc.hint_layer()
+
+    # --- Colour suggestions ---------------------------------------------------------------
+    def suggest(self, index: int, count: int = 6) -> Job | None:
+        """Ask the colorizer for its most likely colours at hint `index`'s pixel, given the
+        other hints, off the GUI thread; the answer comes as `suggested` (only the newest
+        request's: an older one still waiting is cancelled)."""
+        doc = self.doc
+        if doc is None or not 0 <= index < len(doc.hints):
+            return None
+        for job in self.worker.pending():
+            if getattr(job, "kind", None) == "suggest":
+                job.cancel.cancel()
+        live = self.hint_layer()  # the picture as the colorizer sees it: not its own result
+        below = [la for la in doc.layers if live is None or la.id != live.id]
+        from inpaint_desktop.document.compose import composite
+
+        image = composite(below, doc.bbox)
+        hint = doc.hints[index]
+        others = [(h.x, h.y, tuple(h.rgb), h.size)
+                  for i, h in enumerate(doc.hints) if i != index]
+        x, y = hint.x, hint.y
+        choice = self.choice
+
+        def run(engines, cancel, progress):
+            engine = _get_engine(engines, "colorize", choice.colorizer, choice.device)
+            cancel.check()
+            colours = engine.suggest_colours(image, others, x, y, count=count)
+            return [tuple(int(c) for c in rgb) for rgb in (colours or [])][:count]
+
+        job = Job(f"Suggest colours {next(self._counter)}", run, revision=self._content_rev)
+        job.kind, job.doc, job.quiet, job.index, job.pos = "suggest", doc, True, index, (x, y)
+        self.worker.submit(job)
+        self._update_working()
+        return job
+
+    def _update_working(self, *_) -> None:
+        working = any(not getattr(j, "quiet", False) for j in self.worker.pending())
+        if working != self._working:
+            self._working = working
+            self.workingChanged.emit(working)
+
+    def is_working(self) -> bool:
+        """A job that shows progress (Erase, Colorize, Detect) is running or waiting."""
+        return self._working
 
     def schedule_recolorize(self) -> None:
         if self.live_colorize and self.hint_layer() is not None:
@@ -262,6 +318,12 @@ class EngineJobs(QObject):
         return None
 
     def _on_finished(self, job, answer) -> None:
+        self._update_working()
+        if job.kind == "suggest":
+            if job.doc is self.doc:  # the palette checks that its hint is still there
+                self.suggested.emit(job, answer)
+            self.ended.emit(job, job.doc is self.doc)
+            return
         why = self._stale(job)
         if why is not None:
             self.message.emit(f"{job.title}: result dropped, {why}")
@@ -277,11 +339,16 @@ class EngineJobs(QObject):
         self.ended.emit(job, True)
 
     def _on_failed(self, job, message: str) -> None:
-        self.error.emit(f"{job.title} failed: {message}")
+        self._update_working()
+        if getattr(job, "quiet", False):  # no palette is no reason for a dialog
+            self.message.emit(f"No colour suggestions: {message}")
+        else:
+            self.error.emit(f"{job.title} failed: {message}")
         self.ended.emit(job, False)
 
     def _on_cancelled(self, job) -> None:
-        if getattr(job, "live_layer", None) is None:
+        self._update_working()
+        if getattr(job, "live_layer", None) is None and not getattr(job, "quiet", False):
             self.message.emit(f"{job.title} cancelled")
         self.ended.emit(job, False)
 
@@ -333,7 +400,8 @@ class EngineJobs(QObject):
             top.attach(edit)
         else:
             stack.push(EditCommand(self.doc, edit))
-            self._top_seen = stack.command(stack.index() - 1)
+            top = stack.command(stack.index() - 1)
+            self._top_seen = (top, getattr(top, "merges", 0))
 
     def shutdown(self) -> None:
         self._hint_timer.stop()

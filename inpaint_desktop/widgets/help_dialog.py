@@ -30,7 +30,8 @@ from inpaint_desktop.widgets.shortcuts import keys_text, plain_text
 # Keys that are no QAction: the canvas handles them itself.
 CANVAS_KEYS = [
     ("View", "Pan", "Space+drag, or drag with the middle button"),
-    ("View", "Zoom around the cursor", "mouse wheel"),
+    ("View", "Zoom around the cursor", "mouse wheel (Ctrl+wheel with the Colour hint tool)"),
+    ("Colour hint tool", "Patch size of new hints and of the selected hint", "mouse wheel"),
 ]
 
 

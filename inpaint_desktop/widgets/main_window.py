@@ -45,6 +45,7 @@ from inpaint_desktop.widgets.help_dialog import (
     menu_rows,
     tool_rows,
 )
+from inpaint_desktop.widgets.hint_palette import HintPalette
 from inpaint_desktop.widgets.history_panel import HistoryPanel
 from inpaint_desktop.widgets.layers_panel import LayersPanel
 from inpaint_desktop.widgets.mask_preview import MaskAdjustDialog
@@ -95,7 +96,7 @@ class MainWindow(QMainWindow):
         self.jobs = EngineJobs(self)
         self.jobs.message.connect(self._show_status)
         self.jobs.error.connect(self.report_error)
-        self.jobs.busyChanged.connect(self._on_busy_changed)
+        self.jobs.workingChanged.connect(self._on_busy_changed)  # not the quiet palette
         self.jobs.progress.connect(self._on_progress)
 
         self._make_actions()
@@ -104,6 +105,9 @@ class MainWindow(QMainWindow):
         self._make_restore()
         self._make_menus()
         self.tool_options = ToolOptionsBar(self.canvas, self)
+        self.hint_palette = HintPalette(self.canvas, self.jobs)  # beside the hint colour
+        self.tool_options.add_options("hint", self.hint_palette)
+        self.engine_panel.colorizer.currentIndexChanged.connect(self.hint_palette.refresh)
         self.addToolBarBreak(Qt.TopToolBarArea)  # a row of its own: never behind an overflow
         self.addToolBar(Qt.TopToolBarArea, self.tool_options)
         self._make_status_bar()

@@ -182,7 +182,7 @@ class RestorePanel(QWidget):
 
         jobs.detected.connect(self._on_detected)
         jobs.ended.connect(self._on_ended)
-        jobs.busyChanged.connect(self._update_enabled)
+        jobs.workingChanged.connect(self._update_enabled)  # a colour palette may run beside
         self._update_enabled()
 
     # --- state ---------------------------------------------------------------------
@@ -206,7 +206,7 @@ class RestorePanel(QWidget):
         self.statusMessage.emit(text)
 
     def _update_enabled(self, *_) -> None:
-        has, busy = self.jobs.doc is not None, self.jobs.is_busy()
+        has, busy = self.jobs.doc is not None, self.jobs.is_working()
         for b in (self.restore_button, self.detect_button, self.fill_button,
                   self.colorize_button):
             b.setEnabled(has and not busy)
@@ -216,7 +216,7 @@ class RestorePanel(QWidget):
         if self.jobs.doc is None:
             self._say("Open a photo first")
             return False
-        if self.jobs.is_busy():
+        if self.jobs.is_working():
             self._say("Wait for the running job to finish, or press Esc")
             return False
         return True

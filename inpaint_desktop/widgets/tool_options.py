@@ -1,8 +1,9 @@
 """The tool options bar: the active tool's options only (as GIMP and Photoshop do).
 
 Brush and eraser: size, hardness, mask colour and opacity; the selection tools: mask colour
-and opacity; the colour hint tool: the hint colour. A short line at the end says what the
-modifier keys do with the active tool. It sits on a row of its own under the main tool bar,
+and opacity; the colour hint tool: the hint colour, the colorizer's palette at the last
+click (hint_palette.py) and the patch size. A short line at the end says what the modifier
+keys do with the active tool. It sits on a row of its own under the main tool bar,
 so that no option ever hides behind an overflow arrow.
 """
 
@@ -13,6 +14,7 @@ from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QColorDialog, QLabel, QSlider, QSpinBox, QToolBar, QToolButton
 
 from inpaint_desktop.canvas.view import CanvasView
+from inpaint_desktop.document.hints import MAX_HINT_SIZE, MIN_HINT_SIZE
 
 DEFAULT_MASK_COLOR = QColor(255, 40, 90)
 DEFAULT_MASK_OPACITY = 0.5
@@ -34,7 +36,8 @@ TOOL_KEYS = {
     "lasso": SELECTION_KEYS,
     "polygon": f"click corners, double-click or Enter closes; {SELECTION_KEYS}",
     "rectangle": SELECTION_KEYS,
-    "hint": "click adds; drag moves; Del removes; Ctrl (or Alt)+click picks a colour",
+    "hint": "click adds; drag moves; wheel sizes the patch (Ctrl+wheel zooms); Del removes; "
+            "Ctrl (or Alt)+click picks a colour",
 }
 
 
@@ -92,7 +95,18 @@ class ToolOptionsBar(QToolBar):
         canvas.hintColorChanged.connect(self._on_hint_color)
         self._add("hint", QLabel(" Hint colour "), self.hint_button)
 
-        self.addSeparator()
+        self.patch_box = QSpinBox()
+        self.patch_box.setRange(MIN_HINT_SIZE, MAX_HINT_SIZE)
+        self.patch_box.setToolTip("Patch size of new colour hints, or of the selected hint: "
+                                  "the side of the square it colours, in image pixels (the "
+                                  "mouse wheel over the picture changes it)")
+        self.patch_box.valueChanged.connect(self._on_patch_edited)
+        canvas.hintSizeChanged.connect(self._show_patch)
+        self._add("hint", QLabel(" Patch "), self.patch_box)
+        self._insert_at = {"hint": self._groups["hint"][-2]}  # more: beside the colour button
+        self._show_patch(canvas.hint_size())
+
+        self._end = self.addSeparator()  # options go before it (add_options)
         self.keys_label = QLabel()  # what the modifiers do with the active tool
         self.keys_label.setEnabled(False)  # drawn gray: a hint, not a control
         self.addWidget(self.keys_label)
@@ -105,6 +119,13 @@ class ToolOptionsBar(QToolBar):
 
     def _add(self, group: str, *widgets) -> None:
         self._groups[group] += [self.addWidget(w) for w in widgets]
+
+    def add_options(self, group: str, *widgets) -> None:
+        """More controls of a tool's group, e.g. the hint palette (beside the hint colour
+        button; others before the keys line)."""
+        before = self._insert_at.get(group, self._end)
+        self._groups[group] += [self.insertWidget(before, w) for w in widgets]
+        self.show_tool(self.canvas.tool_name())
 
     def show_tool(self, name: str) -> None:
         """Show the options of tool `name`, hide the others."""
@@ -135,6 +156,17 @@ class ToolOptionsBar(QToolBar):
 
     def _on_hint_color(self, color: QColor) -> None:
         self.hint_button.setIcon(_swatch(color))
+
+    def _show_patch(self, size) -> None:
+        """The patch size (None: the default patch, shown at its size on this photo)."""
+        self.patch_box.blockSignals(True)
+        self.patch_box.setMaximum(self.canvas.max_hint_size())
+        self.patch_box.setValue(round(self.canvas.hint_patch()))
+        self.patch_box.setSuffix(" px (default)" if size is None else " px")
+        self.patch_box.blockSignals(False)
+
+    def _on_patch_edited(self, value: int) -> None:
+        self.canvas.set_hint_size(value)  # the canvas answers with hintSizeChanged
 
     def _on_brush_changed(self, diameter: int, hardness: float) -> None:
         for widget, value in ((self.size_box, diameter), (self.hardness, round(hardness * 100))):

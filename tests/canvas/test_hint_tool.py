@@ -4,8 +4,8 @@ the hint markers it draws."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QEvent, QPointF, QRect, Qt
-from PySide6.QtGui import QColor, QKeyEvent
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, Qt
+from PySide6.QtGui import QColor, QKeyEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from inpaint_desktop.canvas import HintTool
@@ -375,3 +375,96 @@ def test_without_a_document_the_tool_does_nothing(qtbot):
     assert view.document() is None and view.selected_hint() is None
     assert view.hint_color() == GREEN
     view.grab()
+
+
+# --- patch size and the wheel ---------------------------------------------------------------
+
+
+def wheel(view, p, dy, modifiers=NOMOD):
+    """A real QWheelEvent at image point p (dy: angleDelta, 120 = one notch)."""
+    pos = view.map_from_image(QPointF(*p))
+    event = QWheelEvent(pos, QPointF(view.mapToGlobal(pos)), QPoint(0, 0), QPoint(0, dy),
+                        Qt.MouseButton.NoButton, modifiers, Qt.ScrollPhase.NoScrollPhase,
+                        False)
+    QApplication.sendEvent(view, event)
+
+
+def test_wheel_sets_the_patch_size_of_new_hints_and_ctrl_wheel_zooms(canvas):
+    assert canvas.hint_size() is None and canvas.hint_patch() == 3  # 200 x 150: default 3
+    sizes = []
+    canvas.hintSizeChanged.connect(sizes.append)
+    wheel(canvas, (50, 40), 120)
+    assert canvas.hint_size() == 4 and canvas.zoom() == 2.0  # no zoom: the size grew
+    for _ in range(5):
+        wheel(canvas, (50, 40), 120)
+    assert canvas.hint_size() == 9 and sizes == [4, 5, 6, 7, 8, 9]
+    for _ in range(4):
+        wheel(canvas, (50, 40), 120)  # large patches grow by 15 % a notch
+    assert canvas.hint_size() == 16
+    wheel(canvas, (50, 40), -120)
+    assert canvas.hint_size() == 14
+    wheel(canvas, (50, 40), 40)  # a trackpad's fractions of a notch add up
+    wheel(canvas, (50, 40), 40)
+    assert canvas.hint_size() == 14
+    wheel(canvas, (50, 40), 40)
+    assert canvas.hint_size() == 16
+    wheel(canvas, (50, 40), 120, CTRL)  # Ctrl+wheel still zooms
+    assert canvas.zoom() > 2.0 and canvas.hint_size() == 16
+    assert canvas.stack.count() == 0  # no hint selected: nothing in the document changed
+    hint = add(canvas, 20, 30)
+    assert hint == Hint(20, 30, (200, 60, 40), 16) and canvas.stack.count() == 1
+    canvas.set_tool("brush")
+    zoom = canvas.zoom()
+    wheel(canvas, (50, 40), 120)  # the other tools zoom with the plain wheel
+    assert canvas.zoom() > zoom and canvas.hint_size() == 16
+    for _ in range(40):
+        canvas.step_hint_size(-1)
+    assert canvas.hint_size() == 1  # never below one pixel
+
+
+def test_wheel_resizes_the_selected_hint_in_one_undo_step(canvas):
+    add(canvas, 50, 40)
+    other = add(canvas, 90, 60)
+    assert canvas.selected_hint() == 1 and other.size is None
+    for _ in range(3):
+        wheel(canvas, (90.5, 60.5), 120)
+    doc = canvas.document()
+    assert doc.hints[1].size == 6 and doc.hints[0].size is None
+    assert canvas.stack.count() == 3  # two adds, one resize for the three notches
+    assert canvas.stack.undoText() == "Resize colour hint"
+    canvas.stack.undo()
+    assert doc.hints[1].size is None and canvas.hint_size() is None  # the tool follows
+    canvas.stack.redo()
+    assert doc.hints[1].size == 6 and canvas.hint_size() == 6
+    canvas.select_hint(0)  # selecting a hint makes its size the current one
+    assert canvas.hint_size() is None
+    wheel(canvas, (50.5, 40.5), 120)
+    assert doc.hints[0].size == 4 and canvas.stack.count() == 4  # another hint: a new step
+
+
+def outline_pixel(image, x, y) -> bool:
+    """White or black: the outline's pens (the test picture has B = 128 everywhere)."""
+    c = image.pixelColor(x, y)
+    return max(c.red(), c.green(), c.blue()) < 40 or min(c.red(), c.green(), c.blue()) > 215
+
+
+def test_the_patch_square_is_drawn_around_the_marker_and_under_the_cursor(canvas):
+    canvas.set_hint_size(20)  # 40 screen pixels at zoom 2
+    add(canvas, 50, 40)
+    canvas.select_hint(None)
+    move(canvas, (150.5, 100.5), buttons=Qt.MouseButton.NoButton)  # hover elsewhere
+    image = canvas.grab().toImage()
+    # the marker's square: centre (101, 81) on screen, 20 px each side
+    left, top = round(canvas.map_from_image(QPointF(40.5, 30.5)).x()), 81
+    edge = sum(outline_pixel(image, left + dx, top) for dx in (-1, 0, 1))
+    assert edge >= 1
+    assert not outline_pixel(image, left + 6, top)  # inside the square: the photo
+    # the patch a click would place, under the cursor
+    hx = round(canvas.map_from_image(QPointF(140.5, 100.5)).x())
+    hy = round(canvas.map_from_image(QPointF(150.5, 100.5)).y())
+    assert sum(outline_pixel(image, hx + dx, hy) for dx in (-1, 0, 1)) >= 1
+    canvas.leaveEvent(QEvent(QEvent.Type.Leave))
+    image = canvas.grab().toImage()
+    assert not any(outline_pixel(image, hx + dx, hy) for dx in (-1, 0, 1))
+    # the marker's box for repaints covers its square
+    assert canvas._marker_rect(canvas.document().hints[0]).width() >= 40
