@@ -60,12 +60,16 @@ def window(qtbot, isolated_settings, tmp_path, monkeypatch):
     w = MainWindow()
     monkeypatch.setattr(w, "ask_save_changes", lambda: QMessageBox.Discard)
     monkeypatch.setattr(w, "report_error", lambda msg: setattr(w, "last_error", msg))
-    qtbot.addWidget(w)
     w.show()
     assert w.open_path(str(tmp_path / "scan.png"))
     yield w
+    # Closed here, not by qtbot: a palette job may still run, and a window closed then
+    # waits for it while pytest-qt would delete it at once.
+    FakeColorizer.gate.set()
     w.jobs.cancel()
     qtbot.waitUntil(lambda: not w.jobs.is_busy(), timeout=20000)
+    w.close()
+    w.deleteLater()
 
 
 def use_engine(w, name: str) -> None:
@@ -249,3 +253,18 @@ def test_an_engine_without_a_palette_says_so(window, qtbot):
     use_engine(w, "test-palette")
     qtbot.waitUntil(lambda: palette.swatches[0].isVisibleTo(w), timeout=10000)
     assert palette.colours == PALETTE
+
+
+def test_resizes_merged_into_one_step_still_refresh_the_live_colour_layer(window, qtbot,
+                                                                         monkeypatch):
+    """A wheel notch that merges into the newest undo step changes the hints too."""
+    w = window
+    hint_tool(w)
+    click_hint(qtbot, w, 20, 35, QColor(220, 30, 30))
+    scheduled = []
+    monkeypatch.setattr(w.jobs, "schedule_recolorize", lambda: scheduled.append(1))
+    wheel(w, 20, 35)
+    wheel(w, 20, 35)
+    wheel(w, 20, 35)
+    assert w.undo_stack.count() == 2 and w.doc.hints[0].size == 6  # add + one resize
+    assert len(scheduled) == 3  # the merged notches asked for a colour update too
