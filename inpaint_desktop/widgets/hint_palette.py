@@ -13,7 +13,7 @@ short note says so instead.
 from __future__ import annotations
 
 from PySide6.QtCore import QSize
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 from inpaint_desktop.canvas.view import CanvasView
@@ -28,6 +28,10 @@ NO_SUGGESTIONS = "no suggestions from this engine"
 def _swatch_icon(rgb: tuple[int, int, int], side: int = 16) -> QIcon:
     pm = QPixmap(side, side)
     pm.fill(QColor(*rgb))
+    painter = QPainter(pm)  # a gray frame: white and black swatches show on any bar
+    painter.setPen(QColor(128, 128, 128))
+    painter.drawRect(0, 0, side - 1, side - 1)
+    painter.end()
     return QIcon(pm)
 
 
