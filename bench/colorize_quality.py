@@ -14,13 +14,16 @@ true photo at those pixels), and the true photos.
 
 Photos that are themselves gray (skimage camera, coins, moon) are skipped. Prints a table of
 means, writes bench/out/colorize_quality.json and bench/out/colorize_sheet.png (gray with the
-hints marked / each colorizer with hints / truth), and bench/out/colorize_old_sheet.png: the
-real old scans of ../shared/photos/old, each colorizer without hints (no truth exists there).
+hints marked / each colorizer automatic, then with hints / truth), and
+bench/out/colorize_old_sheet.png: the real old scans of ../shared/photos/old (no truth exists
+there), each colorizer automatic, then with the few hints of bench/old_hints.json (marked on
+the scan).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -38,6 +41,7 @@ from models import engine as eng  # noqa: E402
 
 SHEET_PHOTOS = 4
 OLD = common.SHARED / "photos" / "old"
+OLD_HINTS = Path(__file__).resolve().parent / "old_hints.json"
 
 
 def colourfulness(rgb: np.ndarray) -> float:
@@ -128,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{path.name:34s} {line}  truth {colourfulness(truth):5.1f}", flush=True)
         if len(sheet_rows) < SHEET_PHOTOS:
             sheet_rows.append([mark(outputs["gray"][0], hints)]
+                              + [outputs[f"{n}, 0 hints"][0] for n in names
+                                 if not engines[n].needs_hints]
                               + [outputs[f"{n}, {args.hints} hints"][0] for n in names]
                               + [truth])
     print(f"\n{len({r['photo'] for r in rows})} colour photos"
@@ -141,12 +147,22 @@ def main(argv: list[str] | None = None) -> int:
                             {"rows": rows, "summary": summary, "skipped": skipped,
                              "hints": args.hints})
     sheet = common.save_png("colorize_sheet.png", common.sheet(sheet_rows, height=200))
-    print(f"\nwrote {out} and {sheet} (columns: gray + hints, {', '.join(names)}, truth)")
-    old = [[scan] + [engines[n].colorize(scan, []).image for n in names]
-           for scan in (common.load_rgb(p) for p in common.photos(OLD))]
+    auto = [n for n in names if not engines[n].needs_hints]
+    print(f"\nwrote {out} and {sheet} (columns: gray + hints, {', '.join(auto)} automatic, "
+          f"{', '.join(names)} with hints, truth)")
+    placed = json.loads(OLD_HINTS.read_text())
+    old = []
+    for path in common.photos(OLD):
+        scan = common.load_rgb(path)
+        h, w = scan.shape[:2]
+        hints = [(min(int(fx * w), w - 1), min(int(fy * h), h - 1), tuple(rgb))
+                 for fx, fy, rgb in placed.get(path.name, [])]
+        old.append([mark(scan, hints)] + [engines[n].colorize(scan, []).image for n in auto]
+                   + [engines[n].colorize(scan, hints).image for n in names])
     if old:
         old_sheet = common.save_png("colorize_old_sheet.png", common.sheet(old, height=260))
-        print(f"wrote {old_sheet} (old scans; columns: scan, {', '.join(names)} without hints)")
+        print(f"wrote {old_sheet} (old scans; columns: scan + hints, {', '.join(auto)} "
+              f"automatic, {', '.join(names)} with the hints)")
     return 0
 
 

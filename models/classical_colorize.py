@@ -195,11 +195,9 @@ def solve(luma: np.ndarray, fixed: np.ndarray, values: np.ndarray, start: np.nda
     return np.ascontiguousarray(np.moveaxis(x.reshape(2, h, stride)[:, :, :w], 0, 2))
 
 
-PROPAGATION_FACTOR = 4  # the learned colorizer gets the hints propagated at 1/4 resolution
 
 
-def propagate_hints(lightness: np.ndarray, channels: np.ndarray,
-                    factor: int = PROPAGATION_FACTOR) -> np.ndarray:
+def propagate_hints(lightness: np.ndarray, channels: np.ndarray, factor: int = 4) -> np.ndarray:
     """The hints of ``channels`` (h x w x 3: a, b, mask) spread edge-aware over the photo by
     the optimization above, at 1/``factor`` of ``lightness``'s size: float32 x 3 (a, b, 1;
     all 0 without hints). Each cell of the small grid that a hint touches holds the mean ab of

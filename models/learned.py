@@ -297,7 +297,8 @@ class LearnedColorizer(Colorizer):
         if getattr(self.net, "uses_propagation", False):
             from .classical_colorize import propagate_hints
 
-            prop = propagate_hints(np.ascontiguousarray(lightness, np.float32), channels)
+            prop = propagate_hints(np.ascontiguousarray(lightness, np.float32), channels,
+                                   self.net.propagation_factor)
             inputs.append(torch.from_numpy(prop).to(self.device).permute(2, 0, 1)[None])
         return tuple(inputs)
 

@@ -157,7 +157,8 @@ _add(Arch(inpaint_net.ARCHITECTURE, "inpaint", inpaint_net.build, inpaint_net.CO
 # A new run gets the classes (automatic colours) and the propagated hints; the module's
 # defaults keep older cards (regression only) loading as they were trained.
 _add(Arch(colorize_net.ARCHITECTURE, "colorize", colorize_net.build,
-          {**colorize_net.CONFIG, "classes": True, "propagation": True},
+          {**colorize_net.CONFIG, "classes": True, "propagation": True, "propagation_factor": 2,
+           "hint_residual": True},
           asdict(col.ColorizeLossWeights(l1=5.0, chroma=2.5, classes=1.0)), col.colorize_loss,
           col.ColorizeLossWeights,
           # half the hinted crops get hints anywhere: a user (and the benchmark) also puts

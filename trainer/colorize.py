@@ -85,10 +85,11 @@ class ColorizeSampler:
     def __init__(self, photos: PhotoSet, crop: int = 192, seed=0,
                  scale_range: tuple[float, float] = (0.5, 1.0), p_none: float = 0.5,
                  uniform_share: float = 0.0, patch: tuple[int, int] = (1, 5),
-                 propagation: bool = False):
+                 propagation: int = 0):
         """``uniform_share``: the share of hinted crops whose hint places are uniform
         rather than drawn towards colour (:func:`sample_hints`); ``patch``: the range of hint
-        patch sides; ``propagation``: batches also carry the propagated hints."""
+        patch sides; ``propagation`` > 0: batches also carry the hints propagated at
+        1/``propagation`` of the crop's size."""
         if len(photos) == 0:
             raise ValueError("no colour photos to train on")
         self.photos = photos
@@ -113,7 +114,8 @@ class ColorizeSampler:
             uniform = bool(self.uniform_share) and self.rng.random() < self.uniform_share
             hints[i] = sample_hints(labs[i], self.rng, self.p_none, uniform=uniform,
                                     patch=self.patch)
-        return labs, hints, (propagations(labs, hints) if self.propagation else None)
+        return labs, hints, (propagations(labs, hints, self.propagation)
+                             if self.propagation else None)
 
     def state(self) -> dict:
         return self.rng.bit_generator.state
@@ -142,10 +144,10 @@ def fixed_val_set(photos: PhotoSet, crop: int, per_photo: int = 3, seed: int = 1
     return np.stack(rgbs), np.stack(labs), np.stack(hints)
 
 
-def propagations(labs: np.ndarray, hints: np.ndarray) -> np.ndarray:
-    """float32 n x S/4 x S/4 x 3: each crop's hints propagated by the optimization colorizer
-    (:func:`models.classical_colorize.propagate_hints`)."""
-    return np.stack([propagate_hints(np.ascontiguousarray(lab[..., 0]), hint)
+def propagations(labs: np.ndarray, hints: np.ndarray, factor: int = 4) -> np.ndarray:
+    """float32 n x S/f x S/f x 3: each crop's hints propagated by the optimization colorizer
+    at 1/``factor`` (:func:`models.classical_colorize.propagate_hints`)."""
+    return np.stack([propagate_hints(np.ascontiguousarray(lab[..., 0]), hint, factor)
                      for lab, hint in zip(labs, hints, strict=True)])
 
 

@@ -274,15 +274,17 @@ class Run:
         self.train_set, self.val_set = photos.split(cfg["val_count"])
         seed = cfg["seed"] if self.rank == 0 else [cfg["seed"], self.rank]
         if cfg["task"] == "colorize":
+            model = {**colorize_net.CONFIG, **cfg["model"]}
+            factor = int(model["propagation_factor"]) if model.get("propagation") else 0
             self.sampler = col.ColorizeSampler(
                 self.train_set, cfg["crop"], seed=seed, scale_range=tuple(cfg["scale_range"]),
                 uniform_share=cfg.get("hint_uniform_share", 0.0),
                 patch=tuple(cfg.get("hint_patch", (1, 5))),
-                propagation=bool(cfg["model"].get("propagation")))
+                propagation=factor)
             self.val_rgb, self.val_lab, self.val_hints = col.fixed_val_set(
                 self.val_set, cfg["val_crop"], cfg["val_per_photo"])
-            self.val_props = (col.propagations(self.val_lab, self.val_hints)
-                              if cfg["model"].get("propagation") else None)
+            self.val_props = (col.propagations(self.val_lab, self.val_hints, factor)
+                              if factor else None)
             self.val_images = self.val_rgb
             return
         if cfg["task"] == "detect":

@@ -31,9 +31,11 @@ the second):
   classifier's alone).
 
 ``propagation`` adds an input: the hints spread edge-aware over the picture by the
-optimization colorizer (Levin et al., run at 1/4 resolution by the caller:
-:func:`models.classical_colorize.propagate_hints`), so a hint colours the object it was placed
-on up to its edges before the network refines it.
+optimization colorizer (Levin et al., run at 1/``propagation_factor`` resolution by the
+caller: :func:`models.classical_colorize.propagate_hints`), so a hint colours the object it was
+placed on up to its edges before the network refines it. With ``hint_residual`` the hint head
+predicts a correction of that propagation rather than the colours themselves: the net starts
+as good as the classical method on the same hints and learns where it goes wrong.
 
 Any input size works: inputs are padded to a multiple of the stride and the output is cropped.
 """
@@ -64,6 +66,8 @@ CONFIG: dict = {
     "class_width": 64,  # channels of the classification head's hidden layer
     "temperature": 0.38,  # annealed mean of Zhang et al. 2016
     "propagation": False,  # a third input: edge-aware propagated hints (a, b, coverage)
+    "propagation_factor": 4,  # ... computed at 1/this of the working size
+    "hint_residual": False,  # the hint head adds to the propagated hints instead of guessing
 }
 
 
@@ -143,6 +147,8 @@ class ColorizeNet(nn.Module):
         self.act = act()
         self.temperature = float(cfg["temperature"])
         self.uses_propagation = bool(cfg["propagation"])
+        self.propagation_factor = int(cfg["propagation_factor"])
+        self.hint_residual = bool(cfg["hint_residual"]) and self.uses_propagation
         self.prop_in = zero_conv(3, widths[0]) if self.uses_propagation else None
         self.classes = None
         if cfg["classes"]:
@@ -168,6 +174,10 @@ class ColorizeNet(nn.Module):
         h, w = lightness.shape[-2:]
         x, mask = self._features(lightness, hints, propagated)
         ab = F.pixel_shuffle(self.head(x), 2) * self.ab_scale
+        if self.hint_residual and propagated is not None:
+            base = F.interpolate(propagated[:, :2].float(), size=(h, w), mode="bilinear",
+                                 align_corners=False)
+            ab = ab[..., :h, :w] + base
         if self.classes is None:
             return ab[..., :h, :w]
         logits = self.classes(x)

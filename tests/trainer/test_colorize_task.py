@@ -141,7 +141,7 @@ def test_run_skips_mono_learns_validates_and_exports(photo_dir, tmp_path, one_th
     assert card["working_size"] == 256 and card["training"]["steps"] == 2
     # a few steps on fixed crops lower the loss
     labs, hints, props = run.sampler.batch(4)
-    assert props.shape == (4, 8, 8, 3)  # the hints propagated at 1/4
+    assert props.shape == (4, 16, 16, 3)  # the hints propagated at 1/2
     run.cfg["batch"] = 4
     run.sampler.batch = lambda n: (labs, hints, props)
     lum, ab, h = col.lab_tensors(labs, hints)
