@@ -360,8 +360,8 @@ class TrainDialog(QDialog):
     # --- a result kept back ----------------------------------------------------------------
     def _ask_next(self) -> None:
         """Ask about the next result kept back; when none is left, the dialog is idle."""
+        self.view.summary.setText(self.summary_text())
         if not self.kept_back:
-            self.view.summary.setText(self.summary_text())
             self.view.new_button.setEnabled(True)
             self.idle.emit()
             return
@@ -402,8 +402,9 @@ class TrainDialog(QDialog):
 
             discover()
             self.modelsChanged.emit()
-        else:
-            notes.append(f"Could not install it: {result}")
+        else:  # an error line, or the install was ended by force (the app closing)
+            why = result if isinstance(result, str) else "the install was interrupted"
+            notes.append(f"Could not install it: {why}. Your current model stays in use.")
         self._ask_next()
 
     def _hand_over(self, spec: RunSpec, result) -> None:

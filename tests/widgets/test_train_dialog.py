@@ -509,3 +509,15 @@ def test_closing_the_window_asks_nothing_about_a_worse_result(qtbot, window, pho
     qtbot.waitUntil(lambda: window.jobs.worker._thread.isFinished(), timeout=10000)
     assert d.install_question is None and not d.isVisible() and not window.isVisible()
     assert not (models_dir / "my-photos.safetensors").exists()
+
+
+def test_a_failed_install_anyway_says_why_and_keeps_the_current_model(
+        qtbot, dialog, photos, trainer_env, monkeypatch):
+    models_dir, runs_dir = trainer_env
+    box = run_a_worse_one(qtbot, dialog, photos, monkeypatch)
+    (runs_dir / "my-photos" / "not-installed.json").unlink()  # gone meanwhile
+    click(qtbot, box.button(QMessageBox.Yes))
+    qtbot.waitUntil(lambda: not dialog.is_busy(), timeout=10000)
+    assert "Could not install it: the run " in dialog.view.summary.text()
+    assert "Your current model stays in use." in dialog.view.summary.text()
+    assert not (models_dir / "my-photos.safetensors").exists()
