@@ -493,6 +493,12 @@ def describe(card: dict) -> str:
         if isinstance(last.get("val_colourfulness"), (int, float)):
             text += f", colourfulness {last['val_colourfulness']:.1f}"
         parts.append(text)
+    elif card.get("task") == DETECT and isinstance(last.get("val_f1"), (int, float)):
+        text = f"val damage F1 {last['val_f1']:.3f}"
+        median = (metrics.get("val_baselines") or {}).get("median")
+        if isinstance(median, dict) and isinstance(median.get("val_f1"), (int, float)):
+            text += f" (classical median detector {median['val_f1']:.3f})"
+        parts.append(text)
     elif isinstance(last.get("val_psnr"), (int, float)):
         text = f"val hole PSNR {last['val_psnr']:.2f} dB"
         if isinstance(last.get("val_ssim"), (int, float)):

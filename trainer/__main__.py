@@ -5,11 +5,14 @@ Example::
     python -m trainer --task inpaint --photos ~/Pictures --name my-album --minutes 15
     python -m trainer --task colorize --photos ~/Pictures --name my-colours --minutes 60
     python -m trainer --task colorize --photos ~/Pictures --scan   # usable photo count only
+    python -m trainer --name my-album --install-only --install-anyway  # a result kept back
 
 Progress is printed as JSON lines (``--json``, the GUI's format; see :mod:`trainer.loop`) or
 as a progress bar on a terminal. At the end the best weights are installed as
 ``<models dir>/<name>.safetensors`` + card (``--models-dir``, default the user's model folder;
-``--no-install`` skips it). Exit status: 0 done, 2 bad input (folder, photos, checkpoint,
+``--no-install`` skips it; a result that scores below its base, or from scratch below the
+classical method, is kept in its run folder: ``--install-only --install-anyway`` installs it
+later). Exit status: 0 done, 2 bad input (folder, photos, checkpoint,
 name, model folder), 130 interrupted before training started.
 """
 
@@ -37,7 +40,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--adversarial", type=float,
                    help="weight of a GAN term with a discriminator (new runs; default 0, "
                         "context_encoder 0.001, pix2pix 1)")
-    p.add_argument("--photos", required=True, help="folder of colour photos (searched recursively)")
+    p.add_argument("--photos", help="folder of colour photos (searched recursively; required "
+                                    "unless --install-only)")
     p.add_argument("--name", help="run / model name (required unless --scan)")
     p.add_argument("--out", default=str(DEFAULT_OUT), help="folder for runs (default ./runs)")
     p.add_argument("--scan", action="store_true",
@@ -49,6 +53,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--install-anyway", action="store_true",
                    help="install the result even if its held-out score is below its base's "
                         "(or, from scratch, below the classical method's)")
+    p.add_argument("--install-only", action="store_true",
+                   help="train nothing: install the result that run NAME left in its folder "
+                        "when it ended (with --install-anyway also one that scored below its "
+                        "reference); --out and --models-dir as for the run")
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--minutes", type=float, help="wall-clock budget of this invocation")
     budget.add_argument("--steps", type=int, help="train until this total step count")
@@ -193,6 +201,27 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _install_only(args: argparse.Namespace) -> int:
+    """``--install-only``: the install that a finished run left for later, one JSON line."""
+    from trainer import install
+    from trainer.errors import TrainError
+
+    try:
+        install.check_name(args.name)
+        models_dir = args.models_dir or install.default_models_dir()
+        weights, record = install.install_pending(Path(args.out) / args.name, models_dir,
+                                                  args.name, anyway=args.install_anyway)
+    except TrainError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json or not sys.stdout.isatty():
+        print(json.dumps({"event": "install", "name": args.name, "installed": str(weights),
+                          "scores": record.get("scores")}), flush=True)
+    else:
+        print(f"installed: {weights} (the app lists it as a model)")
+    return 0
+
+
 def _scan(args: argparse.Namespace) -> int:
     """``--scan``: one ``{"event": "scan", ...}`` line (or a summary on a terminal)."""
     from trainer import scan
@@ -289,11 +318,17 @@ def _main(argv: list[str] | None = None) -> int:
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
+    if not args.photos and not args.install_only:
+        print("error: --photos is required (the folder of photos to train on)",
+              file=sys.stderr)
+        return 2
     if args.scan:
         return _scan(args)  # before the torch import: a scan takes a second, not five
     if not args.name:
         print("error: --name is required (the run's and the model's name)", file=sys.stderr)
         return 2
+    if args.install_only:
+        return _install_only(args)
     if args.threads:
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(var, str(args.threads))

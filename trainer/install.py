@@ -14,6 +14,14 @@ when installing:
 - a name already taken in the folder by another run (or by a file the user put there) is
   refused; the same run, resumed, replaces its own earlier result. The card's
   ``training.run_id`` tells them apart.
+
+A run that ends without installing (its held-out score is below its reference, or
+``--no-install``) leaves ``<run dir>/not-installed.json`` (:func:`write_pending`): the
+install it did not do, with its card additions and the two scores. ``python -m trainer
+--install-only --name NAME`` does that install later (:func:`install_pending`; a result below
+its reference also needs ``--install-anyway``) without training or reading the photos again:
+the Train dialog's "Install anyway?" runs it. A new invocation of the run removes the file
+until its own end.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from trainer.errors import TrainError
 
 NAME_MAX = 64
 WEIGHTS_SUFFIX = ".safetensors"
+PENDING_NAME = "not-installed.json"
 
 
 def check_name(name: str) -> str:
@@ -189,3 +198,61 @@ def _replace_pair(weights: Path, data: bytes, card_path: Path, card: bytes) -> N
         for tmp in temps:
             tmp.unlink(missing_ok=True)
     fsync_dir(weights.parent)
+
+
+# --------------------------------------------------------------------------------------------
+# An install left for later
+
+
+def write_pending(run_dir: str | os.PathLike, name: str, run_id: str, extra: dict[str, Any],
+                  reason: str | None, scores: dict[str, Any] | None = None) -> Path:
+    """Record the install that the run's end did not do (see the module docstring).
+
+    ``reason``: why not (the one line of ``worse_than_reference``), None for ``--no-install``;
+    ``scores``: the best held-out score and the reference's, when worse."""
+    from trainer.checkpoint import atomic_write_bytes
+
+    path = Path(run_dir) / PENDING_NAME
+    record = {"name": name, "run_id": run_id, "extra": extra, "reason": reason,
+              "scores": scores}
+    atomic_write_bytes(path, (json.dumps(record, indent=1) + "\n").encode())
+    return path
+
+
+def clear_pending(run_dir: str | os.PathLike) -> None:
+    with contextlib.suppress(OSError):
+        (Path(run_dir) / PENDING_NAME).unlink(missing_ok=True)
+
+
+def read_pending(run_dir: str | os.PathLike) -> dict[str, Any] | None:
+    """The run's pending install, or None if it has none (installed, or still running)."""
+    try:
+        record = json.loads((Path(run_dir) / PENDING_NAME).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise TrainError(f"cannot read {Path(run_dir) / PENDING_NAME}: {exc}") from exc
+    if not isinstance(record, dict) or not isinstance(record.get("run_id"), str):
+        raise TrainError(f"{Path(run_dir) / PENDING_NAME} is not a record this trainer wrote")
+    return record
+
+
+def install_pending(run_dir: str | os.PathLike, models_dir: str | os.PathLike, name: str,
+                    anyway: bool = False) -> tuple[Path, dict[str, Any]]:
+    """Do the install that the run's end left for later: (installed weights, the record).
+
+    The same :func:`install` as at the end of a run, with the card additions the run
+    recorded; a result below its reference is refused unless ``anyway``."""
+    run_dir = Path(run_dir)
+    record = read_pending(run_dir)
+    if record is None:
+        if (run_dir / "checkpoint.pt").is_file():
+            raise TrainError(f"the run {run_dir} has no finished result waiting to be "
+                             "installed (it was installed at its end, or it has not ended "
+                             "yet: resume it)")
+        raise TrainError(f"there is no run {run_dir} (check --name and --out)")
+    if record.get("reason") and not anyway:
+        raise TrainError(f"{record['reason']}")
+    weights = install(run_dir, models_dir, name, record["run_id"], record.get("extra") or {})
+    clear_pending(run_dir)
+    return weights, record

@@ -13,9 +13,14 @@ dialog reads (``python -m trainer --json``): one JSON object per line on stdout,
   ``val_seconds``, at the end), each followed by ``{"event": "preview", "step", "path"}``
   once ``<run dir>/preview.png`` is rewritten (:mod:`trainer.preview`);
 - ``{"event": "checkpoint", "step", "path", "seconds"}``;
-- ``{"event": "done", "reason", "step", "val_before", "val_after", "weights", "installed"}``
-  last; ``installed`` is the weights' path in the user's model folder (:mod:`trainer.install`)
-  or null.
+- ``{"event": "done", "reason", "step", "val_before", "val_after", "best_step", "weights",
+  "installed"}`` last; ``installed`` is the weights' path in the user's model folder
+  (:mod:`trainer.install`) or null. ``best_step`` is the step of the best weights (the ones
+  installed; a fine-tune's base is step 0). A result below its reference is not installed:
+  then ``"not_installed"`` says why in one line and ``"scores"`` holds
+  ``{"score", "reference", "reference_name", "metric", "unit"}``; the run folder keeps the
+  install for ``--install-only --install-anyway``, which prints
+  ``{"event": "install", "name", "installed", "scores"}``.
 
 Errors: ``error: <one line>`` on stderr and exit status 2. Stop requests: SIGTERM / SIGINT, or
 a stop file appearing (``<run dir>/STOP`` unless ``--stop-file``) end the run after the
@@ -601,18 +606,26 @@ class Run:
         if path is not None:
             self.emit({"event": "preview", "step": self.step, "path": str(path)})
 
-    def install(self) -> Path:
-        """Copy the run's best weights into the model folder (see :mod:`trainer.install`)."""
-        return inst.install(self.run_dir, self.install_dir, self.name, self.cfg["run_id"], {
+    def install_extra(self) -> dict[str, Any]:
+        """What :func:`trainer.install.install` adds to the installed card."""
+        return {
             "base": self.cfg.get("base"), "photos": self.photos_dir,
             "photo_count": len(self.train_set) + len(self.val_set),
             "metrics_before": self.history.get("val_before"), "steps_run": self.step,
-        })
+        }
 
-    def worse_than_reference(self) -> str | None:
-        """Why the best weights are not worth installing, or None: a fine-tune must not score
-        below its base on the held-out photos, a new network not below the classical method
-        that the app would use instead (Telea; gray / hint propagation for colorize)."""
+    def install(self) -> Path:
+        """Copy the run's best weights into the model folder (see :mod:`trainer.install`)."""
+        return inst.install(self.run_dir, self.install_dir, self.name, self.cfg["run_id"],
+                            self.install_extra())
+
+    def reference_scores(self) -> dict[str, Any] | None:
+        """The best weights' held-out score beside the score they must not fall below: a
+        fine-tune's base on the same photos; for a new network the classical method that the
+        app would use instead (Telea; gray / hint propagation for colorize; the median
+        detector). None while either is unknown.
+
+        ``{"score", "reference", "reference_name", "metric", "unit"}``."""
         best = self.history.get("best_val_psnr")
         if best is None:
             return None
@@ -633,12 +646,24 @@ class Run:
             else:
                 reference = (base.get("telea") or {}).get("val_psnr")
                 what = "the classical Telea fill"
-        if reference is None or best >= reference:
+        if reference is None:
             return None
-        unit = "" if self.task == "detect" else " dB"
-        return (f"its held-out score {best:.2f}{unit} is below {what}'s {reference:.2f}{unit}, "
-                "so it was not installed (train longer, or install it anyway with "
-                "--install-anyway)")
+        metric = {"colorize": "mean PSNR without and with 10 colour hints",
+                  "detect": "damage F1"}.get(self.task, "hole PSNR")
+        return {"score": best, "reference": reference, "reference_name": what,
+                "metric": metric, "unit": "" if self.task == "detect" else " dB"}
+
+    def worse_than_reference(self) -> str | None:
+        """Why the best weights are not worth installing, or None: a fine-tune must not score
+        below its base on the held-out photos, a new network not below the classical method
+        (:meth:`reference_scores`)."""
+        s = self.reference_scores()
+        if s is None or s["score"] >= s["reference"]:
+            return None
+        unit = s["unit"]
+        return (f"its held-out score {s['score']:.2f}{unit} is below {s['reference_name']}'s "
+                f"{s['reference']:.2f}{unit}, so it was not installed (train longer, or "
+                "install it anyway with --install-anyway)")
 
     def request_stop(self, *_args) -> None:
         self.stop_requested = True
@@ -686,6 +711,8 @@ class Run:
         return bool(flags[0]), bool(flags[1]), bool(flags[2])
 
     def _loop(self, cfg: dict[str, Any]) -> dict[str, Any]:
+        if self.rank == 0:
+            inst.clear_pending(self.run_dir)  # an earlier end's: this one decides anew
         if self.rank == 0 and not self.history.get("val_baselines"):
             self.history["val_baselines"] = self.baselines()
         self.emit({
@@ -773,16 +800,25 @@ class Run:
         final = self.validate() if self.rank == 0 else {}
         self._on_val(final)
         self.save()
-        installed = worse = None
+        installed = worse = scores = None
         if self.install_dir is not None:
             worse = None if self.install_anyway else self.worse_than_reference()
+            scores = self.reference_scores() if worse else None
             installed = None if worse else self.install()
+        if installed is None and self.rank == 0:
+            # what `--install-only` (the dialog's "Install anyway?") installs later
+            try:
+                inst.write_pending(self.run_dir, self.name, self.cfg["run_id"],
+                                   self.install_extra(), worse, scores)
+            except OSError as exc:
+                raise self._write_error("the install record", exc) from exc
         summary = {
             "event": "done", "reason": reason, "step": self.step,
             "val_before": self.history.get("val_before"), "val_after": final,
+            "best_step": self.history.get("best_step"),
             "weights": str(self.run_dir / "latest.safetensors"),
             "installed": None if installed is None else str(installed),
-            **({"not_installed": worse} if worse else {}),
+            **({"not_installed": worse, "scores": scores} if worse else {}),
         }
         self.emit(summary)
         return summary

@@ -693,6 +693,7 @@ class MainWindow(QMainWindow):
 
     def _on_models_changed(self) -> None:
         self.engine_panel.refresh_engines()
+        self.restore_panel.refresh_detectors()
         if self.models_dialog is not None and self.models_dialog.isVisible():
             self.models_dialog.refresh()
 
@@ -720,7 +721,7 @@ class MainWindow(QMainWindow):
         if answer == "background":
             self.train_dialog.continue_in_background()
         else:
-            self.train_dialog.stop()
+            self.train_dialog.stop(closing=True)
         return False
 
     def report_error(self, message: str) -> None:

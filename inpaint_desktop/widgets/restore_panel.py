@@ -23,6 +23,7 @@ from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
+    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -125,6 +126,17 @@ class RestorePanel(QWidget):
         self.last_message = ""
 
         layout = QVBoxLayout(self)
+        # The bundled detector first (the default), then the user's fine-tuned ones
+        # (Train > Fine-tune on my photos > Damage detection) and the classical one.
+        self.detector = QComboBox()
+        self.detector.setToolTip("The damage detector of Restore and Mask > Detect damage")
+        self.refresh_detectors()
+        self.detector.currentIndexChanged.connect(self._sync_detector)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Detect with"))
+        row.addWidget(self.detector, 1)
+        layout.addLayout(row)
+
         self.restore_button = QPushButton("Restore")
         self.restore_button.clicked.connect(self.restore)
         self.colorize_check = QCheckBox("Colorize too")
@@ -186,6 +198,34 @@ class RestorePanel(QWidget):
         self._update_enabled()
 
     # --- state ---------------------------------------------------------------------
+    def refresh_detectors(self) -> None:
+        """List the registered detectors anew (a model was trained, renamed or deleted),
+        keeping the chosen one while it is still there."""
+        import models
+
+        combo = self.detector
+        keep = combo.currentData()
+        combo.blockSignals(True)
+        combo.clear()
+        for info in models.detectors():
+            combo.addItem(info.label or info.name, info.name)
+            combo.setItemData(combo.count() - 1, info.description, Qt.ToolTipRole)
+        combo.setCurrentIndex(max(combo.findData(keep), 0) if keep is not None else 0)
+        combo.blockSignals(False)
+        self._sync_detector()
+
+    def select_detector(self, name: str) -> bool:
+        index = self.detector.findData(name)
+        if index >= 0:
+            self.detector.setCurrentIndex(index)
+        return index >= 0
+
+    def _sync_detector(self, *_) -> None:
+        # The first entry is the default: ask for "the default" (None), so that a learned
+        # default whose weights fail to load falls back to the classical detector.
+        combo = self.detector
+        self.jobs.choice.detector = None if combo.currentIndex() <= 0 else combo.currentData()
+
     @property
     def sensitivity(self) -> float:
         return self.slider.value() / SLIDER_STEPS

@@ -4,43 +4,69 @@ The trainer runs as a subprocess (:class:`TrainingProcess`); the window stays us
 closing this dialog only hides it. "Both" tasks are two runs, one after the other. A finished
 run's model is installed by the trainer into the user's model folder; the dialog then
 re-discovers the models and emits `modelsChanged`, so the engine pickers list it.
+
+A result that scores below its base on the held-out photos (from scratch: below the classical
+method) is not installed by the trainer; when the runs are over the dialog asks "Install
+anyway?" with both scores, and Yes runs the trainer's own install of the kept-back result
+(``--install-only --install-anyway``), No keeps the current model.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QMessageBox, QStackedWidget, QVBoxLayout
 
-from inpaint_desktop.widgets.train_progress import TrainProgress
+from inpaint_desktop.widgets.train_progress import TrainProgress, median_f1
 from inpaint_desktop.widgets.train_setup import TrainSetup
 from inpaint_desktop.workers.training_process import TrainingProcess, start_in_background
 from inpaint_desktop.workers.training_runs import (
     BACKGROUND_LOG,
     TASK_VERBS,
     RunSpec,
+    install_anyway_args,
     write_record,
 )
 
 KEEP_TRAINING, STOP_TRAINING, CANCEL_CLOSE = "background", "stop", "cancel"
-PICKERS = {"inpaint": "Erase with", "colorize": "Colorize with"}
+PICKERS = {"inpaint": ("Erase with", "Erase and Colorize"),
+           "colorize": ("Colorize with", "Erase and Colorize"),
+           "detect": ("Detect with", "Restore old photo")}
 
 
 def _db(value) -> str:
     return f"{value:.1f}" if isinstance(value, (int, float)) else "?"
 
 
-def _change(before, after) -> str:
+def _f1(value) -> str:
+    return f"{value:.3f}" if isinstance(value, (int, float)) else "?"
+
+
+def _change(before, after, unit: str = "dB", digits: int = 1, tie: float = 0.05) -> str:
     if not (isinstance(before, (int, float)) and isinstance(after, (int, float))):
         return ""
     delta = after - before
-    word = "better" if delta > 0.05 else "worse" if delta < -0.05 else "about the same"
-    return f" ({delta:+.1f} dB, {word})"
+    word = "better" if delta > tie else "worse" if delta < -tie else "about the same"
+    return f" ({delta:+.{digits}f}{' ' + unit if unit else ''}, {word})"
 
 
-def summarize(spec: RunSpec, result) -> str:
-    """What one run achieved, in a few lines for the user."""
+def _score(value, unit: str) -> str:
+    """A held-out score as the trainer's unit says: " dB" (PSNR) or "" (F1)."""
+    if not isinstance(value, (int, float)):
+        return "?"
+    return f"{value:.2f}{unit}" if unit else f"{value:.3f}"
+
+
+def not_installed(result) -> bool:
+    """A finished run whose result the trainer kept back (below its base or reference)."""
+    return isinstance(result, dict) and not result.get("installed") \
+        and bool(result.get("not_installed"))
+
+
+def summarize(spec: RunSpec, result, start: dict | None = None) -> str:
+    """What one run achieved, in a few lines for the user (`start`: the run's "start" event,
+    whose classical baselines a detection run is compared with)."""
     verb = TASK_VERBS[spec.task].capitalize()
     head = f"{verb} (“{spec.name}”)"
     if not isinstance(result, dict):
@@ -48,7 +74,15 @@ def summarize(spec: RunSpec, result) -> str:
     before = result.get("val_before") if isinstance(result.get("val_before"), dict) else {}
     after = result.get("val_after") if isinstance(result.get("val_after"), dict) else {}
     lines = []
-    if after:
+    if after and spec.task == "detect":
+        b, a = before.get("val_f1"), after.get("val_f1")
+        text = (f"{head}: damage F1 on your held-out photos (with synthetic damage): "
+                f"{_f1(b)} -> {_f1(a)}{_change(b, a, '', 3, 0.005)}")
+        median = median_f1((start or {}).get("val_baselines"))
+        if median is not None:
+            text += f"; the classical median detector: {_f1(median)}"
+        lines.append(text + ".")
+    elif after:
         b, a = before.get("val_psnr"), after.get("val_psnr")
         if spec.task == "colorize":
             text = (f"{head}: PSNR on your held-out photos without hints: "
@@ -73,10 +107,64 @@ def summarize(spec: RunSpec, result) -> str:
     else:
         lines.append(f"Trained to {step_text}.")
     installed = result.get("installed")
+    best = result.get("best_step")
+    # (a new network's step 0 is never installed: best_step 0 means "the base" only for a
+    # fine-tune)
+    if installed and isinstance(best, int) and isinstance(step, int) and best != step:
+        if best == 0 and spec.base:
+            lines.append("No step scored above the starting model on your held-out photos: "
+                         "the new model keeps its weights.")
+        elif best > 0:
+            lines.append(f"The new model has the weights of step {best:,}, the best on your "
+                         "held-out photos.")
     if installed:
-        lines.append(f"The new model “{Path(installed).stem}” is in the “{PICKERS[spec.task]}” "
-                     "list of the Erase and Colorize panel.")
+        lines.append(installed_text(spec, installed))
+    elif not_installed(result):
+        lines.append(f"Not installed: {_kept_back_reason(result)}.")
     return "\n".join(lines)
+
+
+def installed_text(spec: RunSpec, installed: str) -> str:
+    picker, panel = PICKERS[spec.task]
+    return (f"The new model “{Path(installed).stem}” is in the “{picker}” list of the {panel} "
+            "panel.")
+
+
+def _kept_back_reason(result: dict) -> str:
+    scores = result.get("scores") if isinstance(result.get("scores"), dict) else {}
+    if not {"score", "reference"} <= set(scores):
+        return str(result.get("not_installed")).split(", so it was")[0]
+    unit = scores.get("unit", "")
+    return (f"its best held-out {scores.get('metric', 'score')} "
+            f"{_score(scores['score'], unit)} is below "
+            f"{scores.get('reference_name', 'its reference')}'s "
+            f"{_score(scores['reference'], unit)}")
+
+
+def install_question(parent, spec: RunSpec, result: dict) -> QMessageBox:
+    """"Install anyway?" for a result that its run kept back, with both scores (not shown
+    yet: the caller opens it)."""
+    scores = result.get("scores") if isinstance(result.get("scores"), dict) else {}
+    what = scores.get("reference_name", "its base model")
+    box = QMessageBox(QMessageBox.Question, "Install anyway?",
+                      f"“{spec.name}” scored below {what} on your held-out photos, so it was "
+                      "not installed. Install it anyway?",
+                      QMessageBox.Yes | QMessageBox.No, parent)
+    unit = scores.get("unit", "")
+    if {"score", "reference"} <= set(scores):
+        metric = str(scores.get("metric") or "held-out score")
+        detail = (f"{metric[:1].upper() + metric[1:]}: "
+                  f"{_score(scores['score'], unit)} for “{spec.name}”, "
+                  f"{_score(scores['reference'], unit)} for {what}.")
+    else:
+        detail = str(result.get("not_installed"))
+    box.setInformativeText(
+        detail + "\n\nNo keeps your current model; the run stays listed under Unfinished "
+        "runs, where Resume trains it longer.")
+    box.setDefaultButton(QMessageBox.No)
+    box.setEscapeButton(QMessageBox.No)
+    box.setWindowModality(Qt.WindowModal)
+    return box
 
 
 def close_question(parent) -> tuple[QMessageBox, dict]:
@@ -140,14 +228,26 @@ class TrainDialog(QDialog):
         self.current: RunSpec | None = None
         self.queue: list[RunSpec] = []
         self.results: list[tuple[RunSpec, object]] = []
+        self._starts: dict[str, dict] = {}  # run name -> its "start" event
+        self._notes: dict[str, list[str]] = {}  # run name -> what happened after its end
         self._total = 0
         self._stopping = False
+        self._closing = False  # the app is going: ask nothing
         self._background = False
         self.background_pid: int | None = None
+        self.kept_back: list[tuple[RunSpec, dict]] = []  # results to ask about, in order
+        self.install_question: QMessageBox | None = None
+        self.installing: RunSpec | None = None
+        self._not_started: list[RunSpec] = []
 
     # --- state ---------------------------------------------------------------------------
     def is_training(self) -> bool:
         return self.current is not None
+
+    def is_busy(self) -> bool:
+        """Training, asking whether to install a result, or installing it."""
+        return self.is_training() or self.installing is not None \
+            or self.install_question is not None
 
     def show_setup(self) -> None:
         self.setup.training = self.is_training()
@@ -156,12 +256,16 @@ class TrainDialog(QDialog):
 
     # --- runs ----------------------------------------------------------------------------
     def start_runs(self, specs: list[RunSpec]) -> None:
-        if self.is_training() or not specs:
+        if self.is_busy() or not specs:
             return
         self.queue = list(specs)
         self.results = []
+        self._starts.clear()
+        self._notes.clear()
+        self.kept_back = []
+        self._not_started = []
         self._total = len(specs)
-        self._stopping = self._background = False
+        self._stopping = self._background = self._closing = False
         self.setup.training = True
         self.pages.setCurrentWidget(self.view)
         self._run_next()
@@ -179,15 +283,20 @@ class TrainDialog(QDialog):
     def _on_started(self, d: dict) -> None:
         self.view.on_started(d)
         spec = self.current
+        if spec is not None:
+            self._starts[spec.name] = d
         if spec is not None:  # the trainer made the run folder by now
             write_record(spec.run_dir, task=spec.task, photos=str(spec.photos), name=spec.name,
                          budget=spec.budget(), status="running")
 
-    def stop(self) -> None:
-        """Stop the current run after its step (it keeps its best result); skip the rest."""
+    def stop(self, closing: bool = False) -> None:
+        """Stop the current run after its step (it keeps its best result); skip the rest.
+        `closing`: the app is going, so a result kept back is not asked about (it stays in
+        its run folder)."""
         if not self.is_training():
             return
         self._stopping = True
+        self._closing = self._closing or closing
         self.queue.clear()
         self.view.stopping()
         self.process.stop()
@@ -202,11 +311,16 @@ class TrainDialog(QDialog):
         self.process.stop()
 
     def _on_finished(self, result) -> None:
+        if self.installing is not None:
+            self._on_installed(result)
+            return
         spec = self.current
         self.results.append((spec, result))
         if isinstance(result, dict):
             reason = result.get("reason")
-            write_record(spec.run_dir, status="stopped" if reason == "stop" else "finished")
+            # A result kept back stays listed for Resume until it is installed.
+            write_record(spec.run_dir, status="kept" if not_installed(result) else
+                         "stopped" if reason == "stop" else "finished")
             if result.get("installed"):
                 from models.learned import discover
 
@@ -224,12 +338,74 @@ class TrainDialog(QDialog):
         self.current = None
         self.setup.training = False
         completed = isinstance(result, dict) and result.get("reason") != "stop"
-        texts = [summarize(s, r) for s, r in self.results]
-        texts += [f"{TASK_VERBS[s.task].capitalize()} (“{s.name}”) was not started."
-                  for s in self.queue]
+        self._not_started = list(self.queue)
         self.queue.clear()
-        self.view.finish("\n\n".join(texts), completed)
-        self.idle.emit()
+        self.view.finish(self.summary_text(), completed)
+        self.kept_back = [] if self._closing else \
+            [(s, r) for s, r in self.results if not_installed(r)]
+        if self.kept_back:
+            self._ask_next()
+        else:
+            self.idle.emit()
+
+    def summary_text(self) -> str:
+        texts = []
+        for s, r in self.results:
+            text = summarize(s, r, self._starts.get(s.name))
+            texts.append("\n".join([text, *self._notes.get(s.name, [])]))
+        texts += [f"{TASK_VERBS[s.task].capitalize()} (“{s.name}”) was not started."
+                  for s in self._not_started]
+        return "\n\n".join(texts)
+
+    # --- a result kept back ----------------------------------------------------------------
+    def _ask_next(self) -> None:
+        """Ask about the next result kept back; when none is left, the dialog is idle."""
+        self.view.summary.setText(self.summary_text())
+        if not self.kept_back:
+            self.view.new_button.setEnabled(True)
+            self.idle.emit()
+            return
+        spec, result = self.kept_back[0]
+        if not self.isVisible():  # hidden while it trained: the question needs the dialog
+            self.show()
+        self.raise_()
+        self.view.new_button.setEnabled(False)
+        box = install_question(self, spec, result)
+        self.install_question = box
+        box.finished.connect(lambda _code, box=box: self._answered(box))
+        box.open()
+
+    def _answered(self, box: QMessageBox) -> None:
+        if box is not self.install_question or not self.kept_back:
+            return
+        self.install_question = None
+        box.deleteLater()
+        spec, _result = self.kept_back.pop(0)
+        if box.clickedButton() is box.button(QMessageBox.Yes):
+            self.installing = spec
+            self.view.status_label.setText(f"Installing “{spec.name}”...")
+            self.process.start(install_anyway_args(spec))
+            return
+        self._notes.setdefault(spec.name, []).append(
+            "Your current model stays in use. The run is kept (New training... lists it under "
+            "Unfinished runs, where Resume trains it longer).")
+        self._ask_next()
+
+    def _on_installed(self, result) -> None:
+        spec, self.installing = self.installing, None
+        self.view.status_label.setText("")
+        notes = self._notes.setdefault(spec.name, [])
+        if isinstance(result, dict) and result.get("installed"):
+            notes.append("Installed anyway. " + installed_text(spec, result["installed"]))
+            write_record(spec.run_dir, status="finished")
+            from models.learned import discover
+
+            discover()
+            self.modelsChanged.emit()
+        else:  # an error line, or the install was ended by force (the app closing)
+            why = result if isinstance(result, str) else "the install was interrupted"
+            notes.append(f"Could not install it: {why}. Your current model stays in use.")
+        self._ask_next()
 
     def _hand_over(self, spec: RunSpec, result) -> None:
         jobs = []
@@ -268,5 +444,10 @@ class TrainDialog(QDialog):
 
     def shutdown(self) -> None:
         """The app is going: no trainer or scan may outlive it attached to a pipe."""
+        self._closing = True
+        self.kept_back = []
+        if self.install_question is not None:
+            box, self.install_question = self.install_question, None
+            box.done(QMessageBox.No)
         self.setup.shutdown()
         self.process.kill()

@@ -1,5 +1,9 @@
 """The running page of the Train dialog: progress and time left, the live plot, the latest
-preview grid, and at the end the summary of what improved."""
+preview grid, and at the end the summary of what improved.
+
+The held-out score is PSNR (erasing, colorizing) or, for damage detection, the F1 of the
+damage found, shown beside the classical median detector's F1 of the same crops (the
+"start" event's ``val_baselines``)."""
 
 from __future__ import annotations
 
@@ -19,10 +23,18 @@ from PySide6.QtWidgets import (
 )
 
 from inpaint_desktop.widgets.training_plot import TrainingPlot
-from inpaint_desktop.workers.training_runs import TASK_VERBS, RunSpec
+from inpaint_desktop.workers.training_runs import SCORE_KEYS, TASK_VERBS, RunSpec
 
 PREVIEW_CAPTIONS = {"inpaint": "rows: masked input, result, truth",  # trainer/preview.py
-                    "colorize": "rows: gray input (with hints), result, truth"}
+                    "colorize": "rows: gray input (with hints), result, truth",
+                    "detect": "rows: damaged input, damage found, true damage"}
+
+
+def median_f1(baselines) -> float | None:
+    """The classical median detector's held-out F1 in a run's ``val_baselines``."""
+    median = baselines.get("median") if isinstance(baselines, dict) else None
+    f1 = median.get("val_f1") if isinstance(median, dict) else None
+    return float(f1) if isinstance(f1, (int, float)) else None
 
 
 def duration_text(seconds: float) -> str:
@@ -45,6 +57,7 @@ class TrainProgress(QWidget):
         self._step = 0
         self._val_first: float | None = None
         self._val_text = ""
+        self.baseline: float | None = None  # detection: the median detector's F1
         self._tick = QTimer(self)
         self._tick.setInterval(1000)  # count down between the trainer's progress lines
         self._tick.timeout.connect(self._show_time)
@@ -120,6 +133,7 @@ class TrainProgress(QWidget):
         self._step = 0
         self._val_first = None
         self._val_text = ""
+        self.baseline = None
         verb = TASK_VERBS[spec.task]
         title = f"{'Resuming' if spec.resume else 'Training'} “{spec.name}” ({verb})"
         if total > 1:
@@ -130,7 +144,7 @@ class TrainProgress(QWidget):
         self.time_label.setText("")
         self.status_label.setText("Reading your photos and measuring the starting model...")
         self.plot.clear_data()
-        self.plot.set_colorize(spec.task == "colorize")
+        self.plot.set_task(spec.task)
         self.preview_path = None
         self._preview = QPixmap()
         self.preview_label.setPixmap(QPixmap())
@@ -162,6 +176,9 @@ class TrainProgress(QWidget):
         if parts:
             self.info.setText(" · ".join(parts))
         self._step = int(d.get("step") or 0)
+        if self.spec is not None and self.spec.task == "detect":
+            self.baseline = median_f1(d.get("val_baselines"))
+            self.plot.set_baseline(self.baseline, "median detector (classical)")
 
     def on_progress(self, d: dict) -> None:
         step = int(d.get("step") or 0)
@@ -192,15 +209,22 @@ class TrainProgress(QWidget):
         self._show_time()
 
     def on_validated(self, d: dict) -> None:
-        psnr = d.get("val_psnr")
-        if not isinstance(psnr, (int, float)):
+        task = self.spec.task if self.spec else "inpaint"
+        score = d.get(SCORE_KEYS.get(task, "val_psnr"))
+        if not isinstance(score, (int, float)):
             return
         hints = d.get("val_psnr_hints")
         step = int(d.get("step") or self._step)
-        self.plot.add_val(step, psnr, hints if isinstance(hints, (int, float)) else None)
+        self.plot.add_val(step, score, hints if isinstance(hints, (int, float)) else None)
         if self._val_first is None:
-            self._val_first = float(psnr)
-        self._val_text = f"held-out PSNR {psnr:.2f} dB (start {self._val_first:.2f})"
+            self._val_first = float(score)
+        if task == "detect":
+            text = f"held-out damage F1 {score:.3f} (start {self._val_first:.3f}"
+            if self.baseline is not None:
+                text += f"; classical median {self.baseline:.3f}"
+            self._val_text = text + ")"
+        else:
+            self._val_text = f"held-out PSNR {score:.2f} dB (start {self._val_first:.2f})"
 
     def on_preview(self, path: str) -> None:
         # Through QImage: QPixmap(path) may serve a cached copy of a file rewritten in place.

@@ -81,9 +81,9 @@ class TrainSetup(QWidget):
     # --- construction ------------------------------------------------------------------
     def _build(self) -> None:
         layout = QVBoxLayout(self)
-        intro = QLabel("Teach erasing and colorizing the look of your own photos. The photos "
-                       "stay on this computer; the new model is added beside the bundled "
-                       "one, which is never changed.")
+        intro = QLabel("Teach erasing, colorizing or damage detection the look of your own "
+                       "photos. The photos stay on this computer; the new model is added "
+                       "beside the bundled one, which is never changed.")
         intro.setWordWrap(True)
         layout.addWidget(intro)
 
@@ -126,19 +126,33 @@ class TrainSetup(QWidget):
         self.erase_radio = QRadioButton("&Erasing")
         self.colorize_radio = QRadioButton("&Colorizing")
         self.both_radio = QRadioButton("&Both (two runs, one after the other)")
+        self.both_radio.setToolTip("Erasing, then colorizing")
+        self.detect_radio = QRadioButton("&Damage detection")
+        self.detect_radio.setToolTip("The detector of Restore old photo and Mask > Detect "
+                                     "damage")
         self.task_group = QButtonGroup(self)
         row = QHBoxLayout()
-        for button in (self.erase_radio, self.colorize_radio, self.both_radio):
+        for button in (self.erase_radio, self.colorize_radio, self.both_radio,
+                       self.detect_radio):
             self.task_group.addButton(button)
             row.addWidget(button)
         row.addStretch(1)
         self.erase_radio.setChecked(True)
         self.task_group.buttonToggled.connect(self._on_task_changed)
         form.addRow("Improve:", row)
+        self.detect_note = QLabel(
+            "Scratches, dust, cracks, stains and tears are drawn onto your photos, and the "
+            "detector learns to find them. Scans of your old photos in good condition teach "
+            "it best (gray or colour): damage already on a photo is not marked, so it would "
+            "learn to pass over it.")
+        self.detect_note.setWordWrap(True)
+        self.detect_note.setEnabled(False)  # greyed: a remark
+        form.addRow("", self.detect_note)
 
         self.base_combos: dict[str, QComboBox] = {}
         for task, label in (("inpaint", "Erasing starts from:"),
-                            ("colorize", "Colorizing starts from:")):
+                            ("colorize", "Colorizing starts from:"),
+                            ("detect", "Detection starts from:")):
             combo = QComboBox()
             combo.setSizeAdjustPolicy(QComboBox.AdjustToContents)
             self.base_combos[task] = combo
@@ -284,6 +298,8 @@ class TrainSetup(QWidget):
     def tasks(self) -> list[str]:
         if self.both_radio.isChecked():
             return ["inpaint", "colorize"]
+        if self.detect_radio.isChecked():
+            return ["detect"]
         return ["colorize"] if self.colorize_radio.isChecked() else ["inpaint"]
 
     def folder(self) -> str:
@@ -410,6 +426,10 @@ class TrainSetup(QWidget):
         tasks = self.tasks()
         for task, combo in self.base_combos.items():
             self.form.setRowVisible(combo, task in tasks)
+        self.form.setRowVisible(self.detect_note, "detect" in tasks)
+        self.photos_edit.setPlaceholderText(
+            "A folder of your scans or photos (sub-folders too)" if "detect" in tasks else
+            "A folder of your colour photos (sub-folders too)")
         self._on_budget_changed()
         self.start_scans()
 

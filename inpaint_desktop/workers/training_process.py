@@ -7,7 +7,11 @@ the GUI thread only ever reads a pipe. The trainer prints one JSON object per li
 - ``{"event": "scan", ...}`` (a ``--scan`` run), ``{"event": "start", ...}``,
 - progress lines without "event" (``step``, ``loss``, ``eta_s``...),
 - ``{"event": "val"}``, ``{"event": "preview", "path"}``, ``{"event": "checkpoint"}``,
-- ``{"event": "done", ...}`` last; a failure is ``error: <one line>`` on stderr, status 2.
+- ``{"event": "done", ...}`` last; a failure is ``error: <one line>`` on stderr, status 2;
+- ``{"event": "install", "installed", ...}``: the one line of an ``--install-only`` run.
+
+A validation's scores are ``val_psnr`` (erasing, colorizing) or ``val_f1`` (damage
+detection), in a progress line or a "val" event.
 
 Stop = create the run's STOP file (the trainer ends after the current step, with a
 checkpoint); a trainer that has not exited `stop_grace_ms` later is terminated.
@@ -28,6 +32,8 @@ from PySide6.QtCore import QCoreApplication, QObject, QProcess, QProcessEnvironm
 DEFAULT_COMMAND: list[str] = [sys.executable, "-m", "trainer"]
 STOP_GRACE_MS = 20000
 _STDERR_KEEP = 64 * 1024
+
+SCORE_KEYS = ("val_psnr", "val_f1")  # a line with one of these reports a validation
 
 _processes: weakref.WeakSet[QProcess] = weakref.WeakSet()
 
@@ -192,7 +198,7 @@ class TrainingProcess(QObject):
         if event is None and "step" in obj:
             self.last_progress = obj
             self.progress.emit(obj)
-            if obj.get("val_psnr") is not None:  # validation merged into a progress line
+            if any(obj.get(k) is not None for k in SCORE_KEYS):  # validation merged in
                 self._validated(obj)
         elif event == "val":
             self._validated(obj)
@@ -206,15 +212,15 @@ class TrainingProcess(QObject):
         elif event == "scan":
             self._result = obj
             self.scanned.emit(obj)
-        elif event == "done":
+        elif event in ("done", "install"):
             self._result = obj
         # other events: a newer trainer may say more; nothing here depends on it
 
     def _validated(self, obj: dict) -> None:
         # The trainer reports a validation both in its progress line and as a "val" event.
         last = self.last_val
-        if last is not None and (last.get("step"), last.get("val_psnr")) == (
-                obj.get("step"), obj.get("val_psnr")):
+        key = [obj.get(k) for k in ("step", *SCORE_KEYS)]
+        if last is not None and [last.get(k) for k in ("step", *SCORE_KEYS)] == key:
             return
         self.last_val = obj
         self.validated.emit(obj)

@@ -15,9 +15,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-TASKS = ("inpaint", "colorize")
-TASK_VERBS = {"inpaint": "erasing", "colorize": "colorizing"}
-NAME_SUFFIXES = {"inpaint": "erase", "colorize": "colorize"}  # two runs of one request
+TASKS = ("inpaint", "colorize", "detect")
+TASK_VERBS = {"inpaint": "erasing", "colorize": "colorizing", "detect": "damage detection"}
+NAME_SUFFIXES = {"inpaint": "erase", "colorize": "colorize",  # two runs of one request
+                 "detect": "detect"}
+# The held-out score of each task's progress lines (trainer/loop.py, trainer/validation.py)
+SCORE_KEYS = {"inpaint": "val_psnr", "colorize": "val_psnr", "detect": "val_f1"}
 RECORD_NAME = "app-run.json"
 CHECKPOINT_NAME = "checkpoint.pt"
 BACKGROUND_LOG = "background.log"
@@ -90,6 +93,13 @@ def scan_args(task: str, photos: str) -> list[str]:
     return ["--task", task, "--photos", str(photos), "--scan", "--json"]
 
 
+def install_anyway_args(spec: RunSpec) -> list[str]:
+    """The trainer's install of a result that its run kept back (it scored below its base):
+    from the run folder, without training (``--install-only``, trainer/install.py)."""
+    return ["--name", spec.name, "--out", str(spec.runs_dir), "--models-dir",
+            str(spec.models_dir), "--install-only", "--install-anyway", "--json"]
+
+
 # --------------------------------------------------------------------------------------------
 # Run folders
 
@@ -158,14 +168,15 @@ class RunFolder:
     photos: str
     run_dir: Path
     steps: int | None
-    status: str  # "stopped", "interrupted", "background", "failed"
+    status: str  # "stopped", "interrupted", "background", "failed", "kept" (not installed)
     updated: float
 
     def describe(self) -> str:
         verb = TASK_VERBS.get(self.task, self.task)
         step = f"step {self.steps:,}" if isinstance(self.steps, int) else "not yet trained"
         status = {"background": "training in the background now",
-                  "stopped": "stopped", "failed": "ended with an error"}.get(
+                  "stopped": "stopped", "failed": "ended with an error",
+                  "kept": "not installed (below its base)"}.get(
             self.status, "interrupted")
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.updated))
         return f"{self.name}: {verb}, {step}, {status} ({when})"
@@ -186,12 +197,15 @@ def _status(run_dir: Path, record: dict) -> str:
         done = last_event(log, "done")
         if done is None:
             return "interrupted"
+        if done.get("not_installed") and not done.get("installed"):
+            return "kept"
         return "finished" if done.get("reason") in ("time", "steps", "done") else "stopped"
     return status
 
 
 def unfinished_runs(runs_dir: Path) -> list[RunFolder]:
-    """Runs with a checkpoint that did not end by their budget, newest first."""
+    """Runs with a checkpoint that did not end by their budget, or whose result was not
+    installed (it scored below its base), newest first."""
     found = []
     try:
         folders = [p for p in Path(runs_dir).iterdir() if p.is_dir()]

@@ -9,6 +9,7 @@ import torch
 from models import learned
 from models.weights import check_safetensors_header, load_card, sha256_of
 from trainer import __main__ as cli
+from trainer import install
 from trainer.loop import Run as _Run
 from trainer.loop import TrainError
 
@@ -254,8 +255,6 @@ def test_scale_options_reach_the_run_from_the_command_line(photo_dir, tmp_path, 
 def test_a_pair_torn_by_a_kill_is_never_installed(photo_dir, tmp_path):
     """A kill between the weights' and the card's rename leaves a card naming another sha256:
     install passes over that best pair to the latest, and refuses when both are torn."""
-    from trainer import install
-
     run = Run(photo_dir, "torn", tmp_path / "runs", tiny(steps=2), emit=quiet)
     run.run()
     latest = run.run_dir / "latest.safetensors"
@@ -293,6 +292,57 @@ def test_a_run_below_its_reference_is_not_installed(photo_dir, tmp_path, capsys)
     assert cli.main([*argv, "--resume", "--steps", "2", "--install-anyway"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["installed"] == \
         str(models / "c.safetensors")
+
+
+def test_a_result_kept_back_is_installed_later_by_install_only(photo_dir, tmp_path, capsys):
+    """Issue 20, item 18 (the dialog's "Install anyway?"): the run's end records the install
+    it did not do, with both scores; `--install-only --install-anyway` does it later from the
+    run folder, without training or the photos, with the card the run's end would have
+    written; without --install-anyway it is refused."""
+    models, runs = tmp_path / "models", tmp_path / "runs"
+    run = _Run(photo_dir, "poor", runs, tiny(steps=2), emit=quiet, install_dir=models)
+    summary = run.run()
+    scores = summary["scores"]
+    assert summary["installed"] is None and summary["best_step"] is not None
+    assert scores["reference_name"] == "the classical Telea fill"
+    assert scores["score"] < scores["reference"] and scores["unit"] == " dB"
+    assert scores["reference"] == run.history["val_baselines"]["telea"]["val_psnr"]
+    pending = json.loads((runs / "poor" / install.PENDING_NAME).read_text())
+    assert pending["scores"] == scores and pending["run_id"] == run.cfg["run_id"]
+
+    base = ["--name", "poor", "--out", str(runs), "--models-dir", str(models), "--json",
+            "--install-only"]
+    assert cli.main(base) == 2  # no photos needed, but the consent is
+    assert "below the classical Telea fill" in capsys.readouterr().err
+    assert not models.exists() or not list(models.iterdir())
+    assert cli.main([*base, "--install-anyway"]) == 0
+    line = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert line == {"event": "install", "name": "poor", "scores": scores,
+                    "installed": str(models / "poor.safetensors")}
+    card = load_card(models / "poor.json")
+    assert card["training"]["run_id"] == run.cfg["run_id"]
+    assert card["training"]["photos"] == str(photo_dir) and card["training"]["steps"] == 2
+    assert card["metrics"]["before"] == summary["val_before"]
+    assert not (runs / "poor" / install.PENDING_NAME).exists()  # done once
+    assert cli.main([*base, "--install-anyway"]) == 2
+    assert "no finished result waiting" in capsys.readouterr().err
+    assert cli.main([*base, "--name", "nothing-here"]) == 2
+    assert "there is no run" in capsys.readouterr().err
+
+
+def test_a_resumed_run_decides_its_install_anew(photo_dir, tmp_path):
+    models, runs = tmp_path / "models", tmp_path / "runs"
+    _Run(photo_dir, "r", runs, tiny(steps=1), emit=quiet, install_dir=models).run()
+    assert (runs / "r" / install.PENDING_NAME).exists()
+    Run(photo_dir, "r", runs, tiny(steps=2), resume=True, emit=quiet,
+        install_dir=models).run()  # installs anyway: nothing is left pending
+    assert not (runs / "r" / install.PENDING_NAME).exists()
+    assert (models / "r.safetensors").is_file()
+
+
+def test_only_install_only_trains_without_photos(capsys, tmp_path):
+    assert cli.main(["--name", "x", "--out", str(tmp_path), "--steps", "1"]) == 2
+    assert "--photos is required" in capsys.readouterr().err
 
 
 def test_the_card_names_the_steps_run_and_the_best_step(photo_dir, tmp_path):

@@ -5,6 +5,9 @@ The GUI tests run it as the trainer. Steps take FAKE_TRAINER_DELAY seconds (0.03
 FAKE_TRAINER_IGNORE_STOP), saves its step for --resume, writes a preview PNG and, at the end,
 a weights file + model card into --models-dir. FAKE_TRAINER_ERROR makes it fail like the
 real one (``error: ...`` on stderr, status 2); FAKE_TRAINER_NEEDED is the scan's minimum.
+FAKE_TRAINER_WORSE makes a run end below its reference: nothing installed, the "done" line
+says why with both scores, and ``--install-only --install-anyway`` installs it afterwards
+(``install-argv.json`` in the run folder records that call). ``--task detect`` reports F1.
 """
 
 from __future__ import annotations
@@ -72,7 +75,8 @@ def install(args, step: int, after: dict) -> str:
     data = safetensors_bytes()
     weights = models / f"{args.name}.safetensors"
     weights.write_bytes(data)
-    arch = "ffc_unet" if args.task == "inpaint" else "hint_colorizer"
+    arch = {"inpaint": "ffc_unet", "colorize": "hint_colorizer",
+            "detect": "unet_mask_detector"}[args.task]
     card = {"architecture": arch, "task": args.task, "name": args.name, "config": {},
             "parameters": 1234, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
             "training": {"steps": step, "train_photos": 5, "photos": args.photos},
@@ -93,6 +97,9 @@ def preview_png(path: Path, step: int) -> None:
 
 
 def metrics(task: str, step: int) -> dict:
+    if task == "detect":
+        f1 = round(0.4 + 0.01 * step, 4)
+        return {"val_f1": f1, "val_iou": round(f1 / (2 - f1), 4), "val_score": f1}
     m = {"val_psnr": round(22.4 + 0.01 * step, 3)}
     if task == "colorize":
         m.update(val_psnr_hints=round(25.0 + 0.01 * step, 3), val_colourfulness=30.0)
@@ -123,8 +130,11 @@ def train(args) -> int:
     delay = float(os.environ.get("FAKE_TRAINER_DELAY", "0.03"))
     minute = float(os.environ.get("FAKE_TRAINER_MINUTE", "0.5"))
     (run / "argv.json").write_text(json.dumps(sys.argv[1:]))
+    baselines = ({"median": {"val_f1": 0.2, "val_iou": 0.1111}} if args.task == "detect"
+                 else {"telea": {"val_psnr": 21.0}})
     emit({"event": "start", "step": step, "name": args.name, "train_photos": 5,
-          "val_photos": args.val_count or 2, "skipped": [], "parameters": 1234})
+          "val_photos": args.val_count or 2, "skipped": [], "parameters": 1234,
+          "val_baselines": baselines})
     emit({"event": "val", "step": step, **metrics(args.task, step)})
     budget = (args.minutes or 0) * minute
     t0 = time.monotonic()
@@ -169,6 +179,22 @@ def train(args) -> int:
             emit({"event": "preview", "step": step, "path": str(path)})
     checkpoint()
     after = metrics(args.task, step)
+    pending = run / "not-installed.json"
+    pending.unlink(missing_ok=True)
+    if os.environ.get("FAKE_TRAINER_WORSE"):
+        key, unit = ("val_f1", "") if args.task == "detect" else ("val_psnr", " dB")
+        scores = {"score": round(before[key] - 0.5 * (0.1 if unit == "" else 1), 4),
+                  "reference": before[key], "reference_name": "its base model",
+                  "metric": "damage F1" if args.task == "detect" else "hole PSNR",
+                  "unit": unit}
+        pending.write_text(json.dumps({"step": step, "after": after, "scores": scores,
+                                       "task": args.task, "photos": args.photos}))
+        emit({"event": "done", "reason": reason, "step": step, "val_before": before,
+              "val_after": after, "best_step": 0, "weights": str(run / "latest.safetensors"),
+              "installed": None, "scores": scores,
+              "not_installed": f"its held-out score {scores['score']} is below its base "
+                               f"model's {scores['reference']}, so it was not installed"})
+        return 0
     installed = install(args, step, after)
     emit({"event": "done", "reason": reason, "step": step, "val_before": before,
           "val_after": after, "weights": str(run / "latest.safetensors"),
@@ -176,10 +202,30 @@ def train(args) -> int:
     return 0
 
 
+def install_only(args) -> int:
+    run = Path(args.out) / args.name
+    (run / "install-argv.json").write_text(json.dumps(sys.argv[1:]))
+    pending = run / "not-installed.json"
+    if not pending.is_file():
+        print(f"error: the run {run} has no finished result waiting to be installed",
+              file=sys.stderr)
+        return 2
+    if not args.install_anyway:
+        print("error: its held-out score is below its base model's", file=sys.stderr)
+        return 2
+    record = json.loads(pending.read_text())
+    args.task, args.photos = record["task"], record["photos"]  # as the run's own record
+    installed = install(args, record["step"], record["after"])
+    pending.unlink()
+    emit({"event": "install", "name": args.name, "installed": installed,
+          "scores": record["scores"]})
+    return 0
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--task", default="inpaint")
-    p.add_argument("--photos", required=True)
+    p.add_argument("--photos")
     p.add_argument("--name")
     p.add_argument("--out")
     p.add_argument("--models-dir")
@@ -193,7 +239,11 @@ def main() -> int:
     p.add_argument("--val-seconds", type=float)
     p.add_argument("--scan", action="store_true")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--install-only", action="store_true")
+    p.add_argument("--install-anyway", action="store_true")
     args = p.parse_args()
+    if args.install_only:
+        return install_only(args)
     return scan(args) if args.scan else train(args)
 
 

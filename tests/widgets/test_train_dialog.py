@@ -352,3 +352,172 @@ def test_shortest_budget_is_a_minute_and_the_held_out_count_is_the_real_one(dial
     s.scans = {"inpaint": {"photos": 200}}
     s.update_state()
     assert s.val_note.text().startswith("= 20 of 200 photos kept out of training,")
+
+
+# --- damage detection -------------------------------------------------------------------------
+
+
+def test_damage_detection_fine_tunes_the_bundled_detector_and_reports_f1(
+        qtbot, dialog, photos, trainer_env):
+    from trainer.__main__ import parse_args
+
+    models_dir, runs_dir = trainer_env
+    s, v = dialog.setup, dialog.view
+    click(qtbot, s.detect_radio)
+    assert s.tasks() == ["detect"] and s.detect_note.isVisible()
+    combo = s.base_combos["detect"]
+    assert combo.isVisible() and combo.currentText() == "damage-detector (bundled)"
+    assert not s.base_combos["inpaint"].isVisible() and not s.base_combos["colorize"].isVisible()
+    choose_photos(qtbot, dialog, photos)  # the scan runs for the detect task
+    assert s.scans["detect"]["task"] == "detect" and s.scans["detect"]["ok"]
+    assert s.scan_label.text() == "6 usable photos found (1 unreadable)"
+    choose_steps(qtbot, dialog, 9)
+    with qtbot.waitSignal(dialog.modelsChanged, timeout=15000):
+        click(qtbot, s.start_button)
+        assert "(damage detection)" in v.title.text()
+        qtbot.waitUntil(lambda: "held-out damage F1" in v.status_label.text(), timeout=10000)
+        assert "(start 0.400; classical median 0.200)" in v.status_label.text()
+    qtbot.waitUntil(lambda: finished(dialog), timeout=10000)
+    assert "rows: damaged input, damage found, true damage" in v.preview_caption.text()
+
+    argv = json.loads((runs_dir / "my-photos" / "argv.json").read_text())
+    assert argv[argv.index("--task") + 1] == "detect"
+    bundled = models.learned.bundled_folder() / "damage-detector.safetensors"
+    assert argv[argv.index("--base") + 1] == str(bundled)
+    assert parse_args(argv).task == "detect"  # the real trainer takes this command line
+    # The plot and the status show F1 beside the classical median detector's.
+    item = v.plot.getPlotItem()
+    assert item.getAxis("right").labelText == "held-out damage F1"
+    steps, f1 = v.plot.val_curve.getData()
+    assert f1[0] == pytest.approx(0.4) and f1[-1] > f1[0] and np.all(f1 < 1)
+    assert set(v.plot.baseline_curve.getData()[1]) == {0.2}
+    lo, hi = v.plot.val_box.viewRange()[1]
+    assert lo < 0.2 and hi > f1[-1]
+    summary = v.summary.text()
+    assert "Damage detection (“my-photos”): damage F1 on your held-out photos" in summary
+    assert "0.400 -> 0.490 (+0.090, better)" in summary
+    assert "the classical median detector: 0.200" in summary
+    assert "“Detect with” list of the Restore old photo panel" in summary
+    found = {m.name: m.kind for m in models.learned.discovered()}
+    assert found["my-photos"] == "detect"
+    assert (models_dir / "my-photos.safetensors").is_file()
+
+
+def test_a_new_detector_is_offered_in_the_restore_panel(qtbot, window, photos):
+    panel = window.restore_panel
+    assert panel.detector.findData("my-photos") < 0
+    window.train_action.trigger()
+    d = window.train_dialog
+    click(qtbot, d.setup.detect_radio)
+    choose_photos(qtbot, d, photos)
+    choose_steps(qtbot, d, 5)
+    click(qtbot, d.setup.start_button)
+    qtbot.waitUntil(lambda: finished(d), timeout=10000)
+    index = panel.detector.findData("my-photos")
+    assert index > 0  # the bundled detector stays the default, first
+    assert window.jobs.choice.detector is None
+    panel.detector.setCurrentIndex(index)
+    assert window.jobs.choice.detector == "my-photos"  # what Detect damage runs
+
+
+# --- a result below its base: "Install anyway?" -----------------------------------------------
+
+
+def run_a_worse_one(qtbot, d, photos, monkeypatch, hide=False):
+    monkeypatch.setenv("FAKE_TRAINER_WORSE", "1")
+    choose_photos(qtbot, d, photos)
+    choose_steps(qtbot, d, 5)
+    click(qtbot, d.setup.start_button)
+    if hide:
+        click(qtbot, d.view.hide_button)
+        assert not d.isVisible()
+    qtbot.waitUntil(lambda: d.install_question is not None and d.install_question.isVisible(),
+                    timeout=10000)
+    return d.install_question
+
+
+def test_a_worse_result_asks_and_yes_installs_it(qtbot, dialog, photos, trainer_env,
+                                                 monkeypatch):
+    models_dir, runs_dir = trainer_env
+    box = run_a_worse_one(qtbot, dialog, photos, monkeypatch)
+    assert box.windowTitle() == "Install anyway?"
+    assert "“my-photos” scored below its base model" in box.text()
+    assert "Hole PSNR: 21.90 dB for “my-photos”, 22.40 dB for its base model." in \
+        box.informativeText()
+    assert not (models_dir / "my-photos.safetensors").exists()  # the trainer kept it back
+    assert "Not installed: its best held-out hole PSNR 21.90 dB is below its base " \
+           "model's 22.40 dB." in dialog.view.summary.text()
+    assert dialog.is_busy() and not dialog.view.new_button.isEnabled()
+    with qtbot.waitSignal(dialog.modelsChanged, timeout=10000):
+        click(qtbot, box.button(QMessageBox.Yes))
+    qtbot.waitUntil(lambda: not dialog.is_busy(), timeout=10000)
+    argv = json.loads((runs_dir / "my-photos" / "install-argv.json").read_text())
+    assert "--install-only" in argv and "--install-anyway" in argv
+    assert argv[argv.index("--name") + 1] == "my-photos"
+    assert argv[argv.index("--models-dir") + 1] == str(models_dir)
+    assert (models_dir / "my-photos.safetensors").is_file()
+    assert "my-photos" in {m.name for m in models.learned.discovered()}
+    assert "Installed anyway. The new model “my-photos” is in the “Erase with” list" in \
+        dialog.view.summary.text()
+    assert dialog.view.new_button.isEnabled()
+    click(qtbot, dialog.view.new_button)
+    assert dialog.setup.runs_list.count() == 0  # installed: nothing left to resume
+
+
+def test_a_worse_result_asks_and_no_keeps_the_current_model(qtbot, dialog, photos,
+                                                            trainer_env, monkeypatch):
+    models_dir, runs_dir = trainer_env
+    idle = []
+    dialog.idle.connect(lambda: idle.append(1))
+    box = run_a_worse_one(qtbot, dialog, photos, monkeypatch, hide=True)
+    assert dialog.isVisible()  # hidden while it trained: it shows itself to ask
+    assert not idle  # the question is still open
+    click(qtbot, box.button(QMessageBox.No))
+    qtbot.waitUntil(lambda: not dialog.is_busy(), timeout=10000)
+    assert idle == [1]
+    assert not (runs_dir / "my-photos" / "install-argv.json").exists()  # no install ran
+    assert not (models_dir / "my-photos.safetensors").exists()
+    assert "my-photos" not in {m.name for m in models.learned.discovered()}
+    assert "Your current model stays in use" in dialog.view.summary.text()
+    click(qtbot, dialog.view.new_button)
+    s = dialog.setup
+    assert s.runs_list.count() == 1
+    assert "not installed (below its base)" in s.runs_list.item(0).text()
+
+
+def test_a_worse_detector_asks_with_both_f1_scores(qtbot, dialog, photos, trainer_env,
+                                                    monkeypatch):
+    click(qtbot, dialog.setup.detect_radio)
+    box = run_a_worse_one(qtbot, dialog, photos, monkeypatch)
+    assert "Damage F1: 0.350 for “my-photos”, 0.400 for its base model." in \
+        box.informativeText()
+    click(qtbot, box.button(QMessageBox.Yes))
+    qtbot.waitUntil(lambda: not dialog.is_busy(), timeout=10000)
+    assert "“Detect with” list of the Restore old photo panel" in dialog.view.summary.text()
+    assert {m.name: m.kind for m in models.learned.discovered()}["my-photos"] == "detect"
+
+
+def test_closing_the_window_asks_nothing_about_a_worse_result(qtbot, window, photos,
+                                                              trainer_env, monkeypatch):
+    models_dir, _ = trainer_env
+    monkeypatch.setenv("FAKE_TRAINER_WORSE", "1")
+    d = start_from_menu(qtbot, window, photos)
+    qtbot.waitUntil(lambda: d.view._step > 2, timeout=10000)
+    monkeypatch.setattr(window, "ask_close_while_training", lambda: STOP_TRAINING)
+    assert not window.close()
+    qtbot.waitUntil(lambda: not running_processes(), timeout=10000)
+    qtbot.waitUntil(lambda: window.jobs.worker._thread.isFinished(), timeout=10000)
+    assert d.install_question is None and not d.isVisible() and not window.isVisible()
+    assert not (models_dir / "my-photos.safetensors").exists()
+
+
+def test_a_failed_install_anyway_says_why_and_keeps_the_current_model(
+        qtbot, dialog, photos, trainer_env, monkeypatch):
+    models_dir, runs_dir = trainer_env
+    box = run_a_worse_one(qtbot, dialog, photos, monkeypatch)
+    (runs_dir / "my-photos" / "not-installed.json").unlink()  # gone meanwhile
+    click(qtbot, box.button(QMessageBox.Yes))
+    qtbot.waitUntil(lambda: not dialog.is_busy(), timeout=10000)
+    assert "Could not install it: the run " in dialog.view.summary.text()
+    assert "Your current model stays in use." in dialog.view.summary.text()
+    assert not (models_dir / "my-photos.safetensors").exists()

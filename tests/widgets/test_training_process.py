@@ -196,3 +196,73 @@ def test_a_validation_in_both_the_progress_line_and_a_val_event_counts_once():
     proc._handle_line(b'{"event": "val", "step": 40, "val_psnr": 21.5}\n')
     proc._handle_line(b'{"event": "val", "step": 80, "val_psnr": 21.9}\n')
     assert [v["step"] for v in seen] == [40, 80]
+
+
+def test_a_detection_run_reports_its_f1_as_validations():
+    proc = TrainingProcess()
+    seen = []
+    proc.validated.connect(seen.append)
+    proc._handle_line(b'{"event": "val", "step": 0, "val_f1": 0.41, "val_iou": 0.26}\n')
+    proc._handle_line(b'{"step": 40, "loss": 0.3, "val_f1": 0.45, "val_iou": 0.29}\n')
+    proc._handle_line(b'{"event": "val", "step": 40, "val_f1": 0.45, "val_iou": 0.29}\n')
+    proc._handle_line(b'{"step": 41, "loss": 0.3}\n')
+    assert [(v["step"], v["val_f1"]) for v in seen] == [(0, 0.41), (40, 0.45)]
+
+
+def test_detect_and_install_anyway_command_lines_are_the_real_trainers(tmp_path):
+    """What the dialog runs parses with `python -m trainer`'s own options."""
+    from inpaint_desktop.workers.training_runs import install_anyway_args
+    from trainer.__main__ import parse_args
+
+    s = RunSpec("detect", "/scans", "mine", tmp_path / "runs", tmp_path / "models",
+                minutes=5, base="/w/damage-detector.safetensors")
+    args = parse_args(s.args())
+    assert (args.task, args.photos, args.name, args.base) == \
+        ("detect", "/scans", "mine", "/w/damage-detector.safetensors")
+    assert parse_args(scan_args("detect", "/scans")).scan
+    install = parse_args(install_anyway_args(s))
+    assert install.install_only and install.install_anyway and install.name == "mine"
+    assert (install.out, install.models_dir) == (str(tmp_path / "runs"),
+                                                 str(tmp_path / "models"))
+
+
+def test_the_one_line_of_an_install_only_run_is_its_result(qtbot, trainer_env, photos,
+                                                           monkeypatch):
+    from inpaint_desktop.workers.training_runs import install_anyway_args
+
+    models_dir, runs_dir = trainer_env
+    monkeypatch.setenv("FAKE_TRAINER_WORSE", "1")
+    proc = TrainingProcess()
+    s = spec(photos, models_dir, runs_dir, steps=3)
+    with qtbot.waitSignal(proc.finished, timeout=10000) as done:
+        proc.start(s.args(), s.stop_file)
+    assert done.args[0]["installed"] is None and done.args[0]["scores"]["reference"] == 22.4
+    with qtbot.waitSignal(proc.finished, timeout=10000) as done:
+        proc.start(install_anyway_args(s))
+    assert done.args[0] == {"event": "install", "name": "album",
+                            "installed": str(models_dir / "album.safetensors"),
+                            "scores": done.args[0]["scores"]}
+    with qtbot.waitSignal(proc.finished, timeout=10000) as done:
+        proc.start(install_anyway_args(s))  # nothing left to install
+    assert "no finished result waiting" in done.args[0]
+
+
+def test_a_run_kept_back_is_listed_for_resume(tmp_path):
+    from inpaint_desktop.workers.training_runs import BACKGROUND_LOG, write_record
+
+    runs = tmp_path / "runs"
+    for name in ("kept", "bg"):
+        run = runs / name
+        run.mkdir(parents=True)
+        (run / "checkpoint.pt").write_bytes(b"x")
+        (run / "latest.json").write_text(json.dumps(
+            {"task": "detect", "training": {"photos": "/p", "steps": 40}}))
+    write_record(runs / "kept", status="kept")
+    (runs / "bg" / BACKGROUND_LOG).write_text(json.dumps(
+        {"event": "done", "reason": "time", "step": 40, "installed": None,
+         "not_installed": "below its base"}) + "\n")
+    write_record(runs / "bg", status="background", pid=2**22 + 12345)  # gone
+    found = {r.name: r for r in unfinished_runs(runs)}
+    assert {n: r.status for n, r in found.items()} == {"kept": "kept", "bg": "kept"}
+    assert found["kept"].describe().startswith(
+        "kept: damage detection, step 40, not installed (below its base)")
