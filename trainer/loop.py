@@ -325,9 +325,6 @@ class Run:
             if self.ema is not None:
                 self.ema.load_state_dict(self.base_state)
             self.base_state = None
-        if getattr(self.model, "classes", None) is not None:  # the colorizer's class weights
-            weights = col.rebalance_weights(self.train_set, self.model.bins.cpu().numpy())
-            self.model.bin_weights.copy_(torch.from_numpy(weights))
         self.opt = torch.optim.AdamW(
             self.model.parameters(), lr=cfg["lr"], betas=(0.9, 0.99),
             weight_decay=cfg["weight_decay"], **optimizer_kernel(cfg, self.device),
@@ -362,6 +359,14 @@ class Run:
             torch.set_rng_state(s["rng"]["torch"])
             random.setstate(_tuple_state(s["rng"]["python"]))
             self.saved = None
+        if getattr(self.model, "classes", None) is not None:
+            # the colorizer's class weights, from this run's photos (also over a base's or a
+            # checkpoint's: the same photos give the same weights)
+            weights = torch.from_numpy(
+                col.rebalance_weights(self.train_set, self.model.bins.cpu().numpy()))
+            for net in (self.model, self.ema):
+                if net is not None:
+                    net.bin_weights.copy_(weights.to(net.bin_weights.device))
         self.train_model: torch.nn.Module = self.model
         if self.world > 1:
             from torch.nn.parallel import DistributedDataParallel

@@ -65,6 +65,8 @@ CONFIG: dict = {
     "bin_size": 10,  # ab grid of the classes, Lab units
     "class_width": 64,  # channels of the classification head's hidden layer
     "temperature": 0.38,  # annealed mean of Zhang et al. 2016
+    # 0..1: how much of the class rebalancing decoding undoes (probabilities / weights^this)
+    "prior_correction": 0.0,
     "propagation": False,  # a third input: edge-aware propagated hints (a, b, coverage)
     "propagation_factor": 4,  # ... computed at 1/this of the working size
     "hint_residual": False,  # the hint head adds to the propagated hints instead of guessing
@@ -146,6 +148,7 @@ class ColorizeNet(nn.Module):
             self.head.bias.zero_()
         self.act = act()
         self.temperature = float(cfg["temperature"])
+        self.prior_correction = float(cfg["prior_correction"])
         self.uses_propagation = bool(cfg["propagation"])
         self.propagation_factor = int(cfg["propagation_factor"])
         self.hint_residual = bool(cfg["hint_residual"]) and self.uses_propagation
@@ -154,8 +157,10 @@ class ColorizeNet(nn.Module):
         if cfg["classes"]:
             bins = torch.from_numpy(gamut_bins(float(cfg["bin_size"])))
             self.register_buffer("bins", bins)
-            # set by the trainer from its photos; not part of the weights
-            self.register_buffer("bin_weights", torch.ones(len(bins)), persistent=False)
+            # the class-rebalancing weights, set by the trainer from its photos; kept in the
+            # weights, as decoding divides them out again (``prior_correction``)
+            self.register_buffer("bin_weights", torch.ones(len(bins)))
+            self._register_load_state_dict_pre_hook(_default_bin_weights, with_module=True)
             cw = int(cfg["class_width"])
             self.classes = nn.Sequential(nn.Conv2d(widths[0], cw, 3, padding=1), act(),
                                          nn.Conv2d(cw, len(bins), 1))
@@ -173,24 +178,25 @@ class ColorizeNet(nn.Module):
         Lab units; in training mode a net with classes returns a :class:`ColorOutput`."""
         h, w = lightness.shape[-2:]
         x, mask = self._features(lightness, hints, propagated)
-        ab = F.pixel_shuffle(self.head(x), 2) * self.ab_scale
+        ab = (F.pixel_shuffle(self.head(x), 2) * self.ab_scale)[..., :h, :w]
         if self.hint_residual and propagated is not None:
-            base = F.interpolate(propagated[:, :2].float(), size=(h, w), mode="bilinear",
-                                 align_corners=False)
-            ab = ab[..., :h, :w] + base
+            ab = ab + F.interpolate(propagated[:, :2].float(), size=(h, w), mode="bilinear",
+                                    align_corners=False)
         if self.classes is None:
-            return ab[..., :h, :w]
+            return ab
         logits = self.classes(x)
-        auto = annealed_mean(logits, self.bins, self.temperature)
-        auto = F.interpolate(auto, scale_factor=2, mode="bilinear", align_corners=False)
+        auto = annealed_mean(self._decoding_logits(logits), self.bins, self.temperature)
+        auto = F.interpolate(auto, scale_factor=2, mode="bilinear",
+                             align_corners=False)[..., :h, :w]
         has_hints = (mask.flatten(1).amax(1) > 0).to(auto.dtype)[:, None, None, None]
         gate = torch.sigmoid(F.interpolate(self.gate(x).float(), scale_factor=2,
-                                           mode="bilinear", align_corners=False)) * has_hints
+                                           mode="bilinear", align_corners=False))[..., :h, :w]
+        gate = gate * has_hints
         if not self.training:
-            return (auto + gate * (ab.float() - auto))[..., :h, :w]
+            return auto + gate * (ab.float() - auto)
         # the hint head and gate learn from the blend; the classes from their own loss only
         blend = auto.detach() + gate * (ab.float() - auto.detach())
-        return ColorOutput(blend[..., :h, :w], logits[..., : (h + 1) // 2, : (w + 1) // 2],
+        return ColorOutput(blend, logits[..., : (h + 1) // 2, : (w + 1) // 2],
                            self.bins, self.bin_weights)
 
     def distribution(self, lightness: torch.Tensor, hints: torch.Tensor,
@@ -200,6 +206,15 @@ class ColorizeNet(nn.Module):
         x, _ = self._features(lightness, hints, propagated)
         p = torch.softmax(self.classes(x).float(), 1)
         return p[..., : (h + 1) // 2, : (w + 1) // 2]
+
+    def _decoding_logits(self, logits: torch.Tensor) -> torch.Tensor:
+        """The logits that the automatic colours decode: the rebalanced classes trained with
+        weights w predict about p * w; dividing by w^prior_correction takes the vivid
+        rare-colour bias back towards the photos' own statistics (a gray cat stays gray)."""
+        if not self.prior_correction:
+            return logits
+        log_w = torch.log(self.bin_weights.float().clamp_min(1e-6))
+        return logits.float() - self.prior_correction * log_w[None, :, None, None]
 
     def _features(self, lightness, hints, propagated):
         """(the 1/2-resolution features the heads read, the hint mask), inputs padded."""
@@ -241,6 +256,13 @@ class ColorizeNet(nn.Module):
             return x
 
         return add
+
+
+def _default_bin_weights(module, state_dict, prefix, *_args) -> None:
+    """Weights saved before the class weights were kept load with none (all 1)."""
+    key = prefix + "bin_weights"
+    if prefix + "bins" in state_dict and key not in state_dict:
+        state_dict[key] = torch.ones(len(state_dict[prefix + "bins"]))
 
 
 def zero_conv(cin: int, cout: int) -> nn.Conv2d:

@@ -139,6 +139,23 @@ def test_automatic_mode_is_the_classes_annealed_mean_and_hints_blend_in():
     assert torch.allclose(probs.sum(1), torch.ones(1, 10, 14), atol=1e-4)
 
 
+def test_a_residual_hint_head_at_any_size_starts_at_the_propagated_hints():
+    torch.manual_seed(0)
+    net = colorize_net.build({**CLASSY, "hint_residual": True}).eval()
+    with torch.no_grad():
+        net.head.weight.zero_()
+        net.head.bias.zero_()
+        net.gate.bias.fill_(50.0)  # the hint branch alone
+        lum, hints = torch.rand(1, 1, 21, 27) * 100, torch.zeros(1, 3, 21, 27)
+        hints[0, :, 3, 3] = torch.tensor([10.0, 20.0, 1.0])
+        prop = torch.zeros(1, 3, 11, 14)
+        prop[:, 0], prop[:, 1], prop[:, 2] = 30.0, -20.0, 1.0
+        out = net(lum, hints, prop)
+        assert out.shape == (1, 2, 21, 27)
+        assert torch.allclose(out, torch.tensor([30.0, -20.0])[None, :, None, None], atol=0.1)
+        assert net(lum, torch.zeros_like(hints), torch.zeros_like(prop)).shape == out.shape
+
+
 def test_the_propagation_input_starts_at_zero():
     torch.manual_seed(0)
     net = colorize_net.build(CLASSY).eval()
