@@ -206,6 +206,7 @@ class ColorizeLossWeights:
     l1: float = 1.0
     chroma: float = 1.0  # |chroma(pred) - chroma(truth)|: rewards matching saturation
     classes: float = 0.0  # rebalanced cross-entropy of the classes (nets that have them)
+    rebalance: float = 0.5  # the uniform share in the class weights (1: no rebalancing)
 
 
 def classes_loss(out: ColorOutput, target: torch.Tensor) -> torch.Tensor:

@@ -362,8 +362,9 @@ class Run:
         if getattr(self.model, "classes", None) is not None:
             # the colorizer's class weights, from this run's photos (also over a base's or a
             # checkpoint's: the same photos give the same weights)
-            weights = torch.from_numpy(
-                col.rebalance_weights(self.train_set, self.model.bins.cpu().numpy()))
+            weights = torch.from_numpy(col.rebalance_weights(
+                self.train_set, self.model.bins.cpu().numpy(),
+                mix=float(getattr(self.loss_weights, "rebalance", 0.5))))
             for net in (self.model, self.ema):
                 if net is not None:
                     net.bin_weights.copy_(weights.to(net.bin_weights.device))

@@ -199,6 +199,8 @@ def test_rebalancing_weighs_rare_colours_up():
     red = int(np.argmin(np.hypot(*(bins - red_ab).T)))
     assert w[red] > 5 * w[gray]
     assert w.shape == (len(bins),) and np.all(np.isfinite(w) & (w > 0))
+    flat = col.rebalance_weights(photos, bins, mix=1.0)  # no rebalancing: all alike
+    assert np.allclose(flat, flat[0])
 
 
 def test_the_classes_loss_rewards_the_true_bins():
