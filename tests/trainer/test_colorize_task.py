@@ -217,3 +217,26 @@ def test_the_classes_loss_rewards_the_true_bins():
 
 def F_pool(ab):  # noqa: N802 - the classes' 1/2 resolution
     return torch.nn.functional.avg_pool2d(ab, 2)
+
+
+def test_fine_tuning_a_class_colorizer_keeps_its_heads_and_class_weights(photo_dir, tmp_path,
+                                                                        one_thread):
+    from safetensors.torch import load_file
+
+    Run(photo_dir, "base", tmp_path, dict(TINY, steps=1), emit=lambda _: None).run()
+    base = tmp_path / "base" / "latest.safetensors"
+    base_card = json.loads(base.with_suffix(".json").read_text())
+    assert base_card["config"]["classes"] and base_card["config"]["hint_residual"]
+    saved = load_file(str(base))
+    assert saved["bin_weights"].float().std() > 0  # the rebalancing went with the weights
+    lines = []
+    tuned = Run(photo_dir, "tuned", tmp_path, {"task": "colorize", "steps": 2, "crop": 32,
+                                               "batch": 2, "val_count": 2, "val_crop": 32,
+                                               "val_per_photo": 1, "log_seconds": 0.0},
+                base=base, emit=lines.append)
+    assert tuned.cfg["model"]["classes"] and tuned.cfg["base"]["name"] == "base"
+    summary = tuned.run()
+    assert summary["val_before"]["val_psnr"] > 0 and summary["val_after"]["val_psnr"] > 0
+    out = load_file(str(tmp_path / "tuned" / "latest.safetensors"))
+    assert set(out) == set(saved)
+    assert torch.allclose(out["bin_weights"].float(), saved["bin_weights"].float(), atol=1e-2)
