@@ -31,7 +31,7 @@ from .engine import (
     register,
     select_device,
 )
-from .learned import discover, discovery_problems
+from .learned import discover, discovery_problems, palette_colorizers
 from .weights import WeightsError
 
 # Learned models (weights + model card) in resources/weights and the user's model folder.
@@ -44,5 +44,5 @@ __all__ = [
     "Hint", "InpaintOptions", "Inpainter", "NothingToDo", "UnknownModel",
     "WeightsError", "colorizers", "default_colorizer", "default_inpainter", "discover",
     "detectors", "discovery_problems", "get_colorizer", "get_detector", "get_inpainter",
-    "inpainters", "register", "select_device",
+    "inpainters", "palette_colorizers", "register", "select_device",
 ]

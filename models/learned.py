@@ -592,6 +592,13 @@ def discovery_problems() -> list[str]:
     return list(_PROBLEMS)
 
 
+def palette_colorizers() -> list[str]:
+    """The found colorizers whose networks have colour classes (the ones that can suggest
+    colours at a pixel), best first."""
+    return [m.name for m in discovered() if m.kind == COLORIZE
+            and isinstance(m.card.get("config"), dict) and m.card["config"].get("classes")]
+
+
 def discovered() -> list[DiscoveredModel]:
     """The models that the last :func:`discover` registered (for `inpaint-desktop models`)."""
     return sorted(_DISCOVERED.values(), key=lambda m: (-m.priority, m.name))

@@ -269,9 +269,18 @@ class EngineJobs(QObject):
         choice = self.choice
 
         def run(engines, cancel, progress):
+            import models
+
             engine = _get_engine(engines, "colorize", choice.colorizer, choice.device)
             cancel.check()
             colours = engine.suggest_colours(image, others, x, y, count=count)
+            # a colorizer without colour classes (the default regression net, levin): the
+            # palette comes from the first one that has them
+            fallback = [n for n in models.palette_colorizers() if n != engine.name]
+            if not colours and fallback:
+                engine = _get_engine(engines, "colorize", fallback[0], choice.device)
+                cancel.check()
+                colours = engine.suggest_colours(image, others, x, y, count=count)
             return [tuple(int(c) for c in rgb) for rgb in (colours or [])][:count]
 
         job = Job(f"Suggest colours {next(self._counter)}", run, revision=self._content_rev)

@@ -240,7 +240,25 @@ def test_the_palette_appears_after_a_click_and_a_swatch_recolours_the_hint(windo
     assert not any(b.isVisibleTo(w) for b in palette.swatches) and palette.note.text() == ""
 
 
-def test_an_engine_without_a_palette_says_so(window, qtbot):
+def test_an_engine_without_a_palette_borrows_one_with_colour_classes(window, qtbot,
+                                                                     monkeypatch):
+    import models
+
+    monkeypatch.setattr(models, "palette_colorizers", lambda: ["test-palette"])
+    FakeColorizer.gate.set()
+    w = window
+    use_engine(w, "levin")  # classical: no colour distribution of its own
+    hint_tool(w)
+    click_hint(qtbot, w, 40, 30, QColor(90, 90, 90))
+    palette = w.hint_palette
+    qtbot.waitUntil(lambda: palette.swatches[0].isVisibleTo(w), timeout=10000)
+    assert palette.colours == PALETTE
+
+
+def test_an_engine_without_a_palette_says_so(window, qtbot, monkeypatch):
+    import models
+
+    monkeypatch.setattr(models, "palette_colorizers", lambda: [])  # no net with classes
     w = window
     use_engine(w, "levin")  # classical: no colour distribution
     hint_tool(w)
