@@ -4,6 +4,7 @@ atomic saves, and export that never overwrites the original photo."""
 from __future__ import annotations
 
 import errno
+import functools
 import io
 import os
 import struct
@@ -39,7 +40,9 @@ def photo(w: int = W, h: int = H, seed: int = 0) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
+@functools.cache
 def srgb_icc() -> bytes:
+    """One profile for the whole module: its header holds its creation time."""
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 

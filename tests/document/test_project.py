@@ -30,6 +30,11 @@ def rand(shape, seed):
     return np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)
 
 
+# Made once: a profile's header holds its creation time, so two made a second apart differ
+# (a round trip that compared them failed when the test crossed a second).
+ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
 def make_doc(source_path: str | None = "/photos/holiday.jpg") -> Document:
     base = Layer(name="Background", pixels=rand((H, W, 3), 1))
     alpha = np.zeros((12, 16), np.uint8)
@@ -41,9 +46,8 @@ def make_doc(source_path: str | None = "/photos/holiday.jpg") -> Document:
     mask = np.zeros((H, W), np.uint8)
     mask[4:20, 6:25] = 255
     mask[25, 30:] = 255
-    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     return Document(width=W, height=H, layers=[base, erased, hidden], mask=mask,
-                    source_path=source_path, icc_profile=icc)
+                    source_path=source_path, icc_profile=ICC)
 
 
 def assert_same(a: Document, b: Document) -> None:
