@@ -6,9 +6,9 @@ The trunk and hint head of the older net are kept; the classification head, the 
 the propagated-hint input (:mod:`models.nets.colorize_net`) start as a new net's (the input at
 zero, so it changes nothing at first). ``--residual`` switches the hint head to correcting the
 propagated hints (at 1/2 resolution), so it starts at zero: the hints' colours are then the
-propagation's until training teaches the corrections. Writes ``OUT.safetensors`` and its card, which the
-trainer takes as ``--base OUT.safetensors``: training then starts from a net that already
-knows the photos' structure instead of from nothing.
+propagation's until training teaches the corrections. Writes ``OUT.safetensors`` and its
+card, which the trainer takes as ``--base OUT.safetensors``: training then starts from a net
+that already knows the photos' structure instead of from nothing.
 """
 
 from __future__ import annotations
