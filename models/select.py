@@ -48,6 +48,9 @@ CLICK_RADIUS = 0.012  # a click's disc, of the working crop's long side (at leas
 MIN_SHARE = 0.05  # a result under this share of the box counts as "GrabCut gave up"
 ISLAND = 0.02  # parts under this share of the largest part are dropped
 HOLE = 0.01  # holes under this share of the object are filled
+CLICK_REACH = 0.15  # room around a positive click outside the box, of the box's long side
+CLICK_PATCH = 0.25  # a click's patch reaches this share of the box's long side at most
+CLICK_TOLERANCE = (10, 7, 7)  # Lab difference from the clicked colour within its patch
 CLICK_WINDOW = 0.3  # clicks alone: the first guess's window, of the image's width and height
 BAND, LLR_WEIGHT, GF_RADIUS, GF_EPS, GF_GRAY = 1.5, 1.0, 0.5, 0.04, True
 REFINE_SIDE = 1024  # long side (px) at which the edge is decided
@@ -94,6 +97,23 @@ def _tidy(fg: np.ndarray, keep: Sequence[tuple[int, int]] = ()) -> np.ndarray:
     small[outside] = False
     small[0] = False  # the fg label of this labelling
     return fg | small[labels[1:-1, 1:-1]]
+
+
+def _click_patch(lab: np.ndarray, x: int, y: int, limit: int) -> np.ndarray:
+    """The pixels of about the clicked colour connected to (x, y) in the (blurred) Lab work
+    image, at most `limit` px away: what a click means beyond its own pixel (bool)."""
+    h, w = lab.shape[:2]
+    x0, y0, x1, y1 = max(0, x - limit), max(0, y - limit), min(w, x + limit + 1), \
+        min(h, y + limit + 1)
+    window = np.ascontiguousarray(lab[y0:y1, x0:x1])
+    fill = np.zeros((y1 - y0 + 2, x1 - x0 + 2), np.uint8)
+    flags = 4 | cv2.FLOODFILL_MASK_ONLY | cv2.FLOODFILL_FIXED_RANGE | (1 << 8)
+    cv2.floodFill(window, fill, (x - x0, y - y0), 0, CLICK_TOLERANCE, CLICK_TOLERANCE, flags)
+    disc = np.zeros_like(fill)
+    cv2.circle(disc, (x - x0 + 1, y - y0 + 1), limit, 1, -1)
+    out = np.zeros((h, w), bool)
+    out[y0:y1, x0:x1] = (fill & disc)[1:-1, 1:-1] > 0
+    return out
 
 
 def _gmm_loglik(model: np.ndarray, pixels: np.ndarray) -> np.ndarray:
@@ -162,10 +182,14 @@ def cut(image: np.ndarray, box: tuple[int, int, int, int], positive: Sequence[Po
     cancel = cancel or CancelToken()
     h, w = image.shape[:2]
     x0, y0, x1, y1 = box
-    # positive clicks outside the box widen it: the user said that is object too
-    for px, py in positive:
-        x0, y0 = min(x0, int(px)), min(y0, int(py))
-        x1, y1 = max(x1, int(px) + 1), max(y1, int(py) + 1)
+    # A positive click outside the box says the object goes on there: the box widens to
+    # take the click and some room around it, and stops being a limit (soft_outside).
+    reach = max(MIN_MARGIN, int(round(CLICK_REACH * max(x1 - x0, y1 - y0))))
+    outside_clicks = [(px, py) for px, py in positive if not (x0 <= px < x1 and y0 <= py < y1)]
+    for px, py in outside_clicks:
+        soft_outside = True
+        x0, y0 = max(0, min(x0, int(px) - reach)), max(0, min(y0, int(py) - reach))
+        x1, y1 = min(w, max(x1, int(px) + 1 + reach)), min(h, max(y1, int(py) + 1 + reach))
     m = max(MIN_MARGIN, int(round(margin * max(x1 - x0, y1 - y0))))
     cx0, cy0, cx1, cy1 = max(0, x0 - m), max(0, y0 - m), min(w, x1 + m), min(h, y1 + m)
     crop = image[cy0:cy1, cx0:cx1]
@@ -203,6 +227,17 @@ def cut(image: np.ndarray, box: tuple[int, int, int, int], positive: Sequence[Po
                 for px, py in positive]
     neg_work = [(min(ww - 1, int((px - cx0) * sx)), min(wh - 1, int((py - cy0) * sy)))
                 for px, py in negative if cx0 <= px < cx1 and cy0 <= py < cy1]
+    # A click stands for the patch of its colour around it (`_click_patch`): probable
+    # object (or ground) as a whole, its middle sure. Without this, the rest of a missed part
+    # would start the other side's colour model (a flat patch of the object's colour would
+    # get a ground component of its own and never join the object).
+    if pos_work or neg_work:
+        lab = cv2.cvtColor(cv2.GaussianBlur(work, (0, 0), 1.0), cv2.COLOR_RGB2LAB)
+        limit = max(r, int(round(CLICK_PATCH * max(bx1 - bx0, by1 - by0))))
+        for x, y in neg_work:
+            labels[_click_patch(lab, x, y, limit) & (labels != GC_FGD)] = GC_PR_BGD
+        for x, y in pos_work:
+            labels[_click_patch(lab, x, y, limit)] = GC_PR_FGD
     for x, y in neg_work:
         cv2.circle(labels, (x, y), r, int(GC_BGD), -1)
     for x, y in pos_work:
