@@ -41,10 +41,11 @@ import numpy as np
 from .engine import CancelToken, Point, ProgressFn, Selector, register
 
 WORK_SIDE = 320  # long side (px) of the crop that GrabCut runs on
-MARGIN = 0.1  # context around the box, of its long side (at least MIN_MARGIN full-res px)
+MARGIN = 0.05  # context around the box, of its long side (at least MIN_MARGIN full-res px)
 MIN_MARGIN = 8
 ITERATIONS = 5
 CLICK_RADIUS = 0.012  # a click's disc, of the working crop's long side (at least 2 px)
+PRIOR_SCALE = 1.0  # the probable-object ellipse, of the ellipse inscribed in the box
 MIN_SHARE = 0.05  # a result under this share of the box counts as "GrabCut gave up"
 ISLAND = 0.02  # parts under this share of the largest part are dropped
 HOLE = 0.01  # holes under this share of the object are filled
@@ -215,7 +216,7 @@ def cut(image: np.ndarray, box: tuple[int, int, int, int], positive: Sequence[Po
         labels[~inside & prev] = GC_PR_FGD
     elif prior:
         labels[inside] = GC_PR_BGD
-        labels[inside & _ellipse((wh, ww), wbox, 1.0)] = GC_PR_FGD
+        labels[inside & _ellipse((wh, ww), wbox, PRIOR_SCALE)] = GC_PR_FGD
     else:
         labels[inside] = GC_PR_FGD
     if soft_outside:  # the box is a hint, not a limit: only the crop's frame is sure ground
