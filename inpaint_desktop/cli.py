@@ -166,10 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
     # nargs="+" and counted by run_select: a wrong count is then one line, not a usage text
     select.add_argument("--box", nargs="+", type=float, metavar="X0 Y0 X1 Y1",
                         help="a box around the object, in image pixels")
-    select.add_argument("--click", nargs="+", type=float, default=[], metavar="X Y",
-                        help="points on the object (pairs of numbers, image pixels)")
-    select.add_argument("--negative", nargs="+", type=float, default=[], metavar="X Y",
-                        help="points that are not the object")
+    select.add_argument("--click", nargs="+", type=float, default=[], action="extend",
+                        metavar="X Y", help="points on the object (pairs of numbers, image "
+                                            "pixels; the flag may be repeated)")
+    select.add_argument("--negative", nargs="+", type=float, default=[], action="extend",
+                        metavar="X Y", help="points that are not the object")
     select.add_argument("--model", help="selector (see `inpaint-desktop models`)")
     select.add_argument("--device", default="auto", choices=devices)
 

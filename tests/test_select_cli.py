@@ -51,6 +51,25 @@ def test_one_click_and_a_folder_as_output(capsys, tmp_path, photo):
     assert iou(read_mask(folder / "ball.png"), truth) > 0.85
 
 
+def test_repeated_click_flags_add_up(capsys, tmp_path, photo, monkeypatch):
+    from models.select import GrabCutSelector
+
+    seen = {}
+
+    def spy(self, image, box=None, positive=(), negative=(), **kw):
+        seen.update(box=box, positive=list(positive), negative=list(negative))
+        return np.zeros(image.shape[:2], np.uint8)
+
+    monkeypatch.setattr(GrabCutSelector, "select", spy)
+    path, _, _ = photo
+    status, _, err = run(capsys, "select", "--image", path, "--output", tmp_path / "m.png",
+                         "--click", 80, 60, 90, 50, "--click", 70, 65, "--negative", 5, 5,
+                         "--negative", 6, 6)
+    assert status == 0, err
+    assert seen == {"box": None, "positive": [(80, 60), (90, 50), (70, 65)],
+                    "negative": [(5, 5), (6, 6)]}
+
+
 def test_negative_click_takes_a_part_away(capsys, tmp_path):
     image, truth = scene(seed=4)
     image[55:67, 30:53] = (200, 200, 200)  # a gray handle sticking out of the object
