@@ -52,6 +52,7 @@ HOLE = 0.01  # holes under this share of the object are filled
 CLICK_REACH = 0.15  # room around a positive click outside the box, of the box's long side
 CLICK_PATCH = 0.25  # a click's patch reaches this share of the box's long side at most
 CLICK_TOLERANCE = (10, 7, 7)  # Lab difference from the clicked colour within its patch
+GUESS_SIDE = 640  # clicks alone: the first guess is made on a copy this large at most
 CLICK_WINDOW = 0.3  # clicks alone: the first guess's window, of the image's width and height
 BAND, LLR_WEIGHT, GF_RADIUS, GF_EPS, GF_GRAY = 1.5, 1.0, 0.5, 0.04, True
 REFINE_SIDE = 1024  # long side (px) at which the edge is decided
@@ -73,6 +74,21 @@ def _resize(a: np.ndarray, w: int, h: int, interpolation=None) -> np.ndarray:
     if interpolation is None:
         interpolation = cv2.INTER_AREA if w < a.shape[1] else cv2.INTER_LINEAR
     return cv2.resize(a, (w, h), interpolation=interpolation)
+
+
+def _u8(mask: np.ndarray) -> np.ndarray:
+    """bool -> uint8 0/255 without a wide temporary (a 24 MP crop is 200 MB as int64)."""
+    return np.multiply(mask, np.uint8(255), dtype=np.uint8)
+
+
+def _clicked(fg: np.ndarray, keep: Sequence[tuple[int, int]]) -> np.ndarray:
+    """The connected parts of `fg` (bool) under the clicks `keep` ((x, y) in its pixels); all
+    of it when no click is on it."""
+    count, labels = cv2.connectedComponents(fg.astype(np.uint8), connectivity=8)
+    wanted = {int(labels[y, x]) for x, y in keep} - {0}
+    if count <= 2 or not wanted:
+        return fg
+    return np.isin(labels, sorted(wanted))
 
 
 def _tidy(fg: np.ndarray, keep: Sequence[tuple[int, int]] = ()) -> np.ndarray:
@@ -177,7 +193,7 @@ def cut(image: np.ndarray, box: tuple[int, int, int, int], positive: Sequence[Po
         negative: Sequence[Point] = (), previous: np.ndarray | None = None,
         work_side: int = WORK_SIDE, margin: float = MARGIN, iterations: int = ITERATIONS,
         refine: bool = True, prior: bool = True, soft_outside: bool = False,
-        cancel: CancelToken | None = None) -> np.ndarray:
+        keep_clicked: bool = False, cancel: CancelToken | None = None) -> np.ndarray:
     """The object in `box` (x0, y0, x1, y1 image pixels), with clicks and an earlier mask to
     refine, as a uint8 mask of the image's size (255 = object). See the module docstring."""
     cancel = cancel or CancelToken()
@@ -198,7 +214,7 @@ def cut(image: np.ndarray, box: tuple[int, int, int, int], positive: Sequence[Po
     s = min(1.0, work_side / max(ch, cw))
     ww, wh = max(1, int(round(cw * s))), max(1, int(round(ch * s)))
     sx, sy = ww / cw, wh / ch
-    work = _resize(np.ascontiguousarray(crop), ww, wh)
+    work = _resize(crop, ww, wh)
     work_bgr = np.ascontiguousarray(work[:, :, ::-1])
     bx0, by0 = int(np.floor((x0 - cx0) * sx)), int(np.floor((y0 - cy0) * sy))
     bx1 = max(bx0 + 1, int(np.ceil((x1 - cx0) * sx)))
@@ -260,11 +276,13 @@ def cut(image: np.ndarray, box: tuple[int, int, int, int], positive: Sequence[Po
         return np.zeros((h, w), np.uint8)
     fg, bgd, fgd = result
     fg = _tidy(fg, pos_work)
+    if keep_clicked and pos_work:  # clicks without a box: only the parts under them
+        fg = _clicked(fg, pos_work)
     cancel.check()
     out = np.zeros((h, w), np.uint8)
     if s >= 1.0 or not refine:
         big = _resize(fg.astype(np.float32), cw, ch, cv2.INTER_LINEAR) > 0.5
-        out[cy0:cy1, cx0:cx1] = np.where(big, 255, 0)
+        out[cy0:cy1, cx0:cx1] = _u8(big)
         return out
     out[cy0:cy1, cx0:cx1] = _refine(crop, fg, bgd, fgd, s)
     return out
@@ -283,7 +301,7 @@ def _refine(crop: np.ndarray, fg: np.ndarray, bgd: np.ndarray, fgd: np.ndarray,
     ch, cw = crop.shape[:2]
     s2 = min(1.0, REFINE_SIDE / max(ch, cw))
     mw, mh = max(1, int(round(cw * s2))), max(1, int(round(ch * s2)))
-    mid = _resize(np.ascontiguousarray(crop), mw, mh)
+    mid = _resize(crop, mw, mh)
     soft = cv2.resize(fg.astype(np.float32), (mw, mh), interpolation=cv2.INTER_LINEAR)
     small = fg.astype(np.uint8)
     r = max(1, int(np.ceil(BAND)))
@@ -301,7 +319,7 @@ def _refine(crop: np.ndarray, fg: np.ndarray, bgd: np.ndarray, fgd: np.ndarray,
         soft = cv2.ximgproc.guidedFilter(guide, soft, radius, (GF_EPS * 255) ** 2)
     if (mw, mh) != (cw, ch):
         soft = cv2.resize(soft, (cw, ch), interpolation=cv2.INTER_LINEAR)
-    return np.where(soft > 0.5, 255, 0).astype(np.uint8)
+    return _u8(soft > 0.5)
 
 
 # --------------------------------------------------------------------------------------------
@@ -329,17 +347,6 @@ def _pad(box, share: float, w: int, h: int) -> tuple[int, int, int, int]:
     return max(0, x0 - d), max(0, y0 - d), min(w, x1 + d), min(h, y1 + d)
 
 
-def _under_clicks(mask: np.ndarray, positive: Sequence[Point]) -> np.ndarray:
-    """The connected parts of `mask` (uint8) that hold a positive click (all of it if none
-    does: the clicks then are not on what was found, and nothing is thrown away)."""
-    count, labels = cv2.connectedComponents((mask > 0).astype(np.uint8), connectivity=8)
-    wanted = {int(labels[int(y), int(x)]) for x, y in positive} - {0}
-    if count <= 2 or not wanted:
-        return mask
-    keep = np.isin(labels, sorted(wanted))
-    return np.where(keep, 255, 0).astype(np.uint8)
-
-
 def select_from_clicks(image: np.ndarray, positive: Sequence[Point],
                        negative: Sequence[Point] = (), previous: np.ndarray | None = None,
                        cancel: CancelToken | None = None) -> np.ndarray:
@@ -355,20 +362,30 @@ def select_from_clicks(image: np.ndarray, positive: Sequence[Point],
     extra = [(int(x), int(y), int(x) + 1, int(y) + 1) for x, y in positive]
     prev_box = _bbox(previous > 127) if previous is not None else None
     if prev_box is None:
-        x, y = positive[0]
-        window = _window(x, y, CLICK_WINDOW, w, h)
-        for b in extra:
-            window = _union(window, b)
-        first = cut(image, window, positive, negative, margin=1.0, refine=False,
-                    soft_outside=True, cancel=cancel)
-        first = _under_clicks(first, positive)
-        prev_box = _bbox(first > 0) or window
+        # The first guess only needs the object's extent: on a copy of at most GUESS_SIDE px.
+        f = min(1.0, GUESS_SIDE / max(h, w))
+        small = _resize(image, max(1, int(round(w * f))), max(1, int(round(h * f))))
+        sh, sw = small.shape[:2]
+        fx, fy = sw / w, sh / h
+        pos = [(min(sw - 1.0, x * fx), min(sh - 1.0, y * fy)) for x, y in positive]
+        neg = [(min(sw - 1.0, x * fx), min(sh - 1.0, y * fy)) for x, y in negative]
+        window = _window(pos[0][0], pos[0][1], CLICK_WINDOW, sw, sh)
+        for x, y in pos:
+            window = _union(window, (int(x), int(y), int(x) + 1, int(y) + 1))
+        first = cut(small, window, pos, neg, margin=1.0, refine=False, soft_outside=True,
+                    keep_clicked=True, cancel=cancel)
+        found = _bbox(first > 0)
+        if found is None:
+            found = window
+        x0, y0, x1, y1 = found
+        prev_box = (max(0, int(x0 / fx)), max(0, int(y0 / fy)), min(w, int(np.ceil(x1 / fx))),
+                    min(h, int(np.ceil(y1 / fy))))
         previous = None
     box = prev_box
     for b in extra:
         box = _union(box, b)
-    mask = cut(image, _pad(box, 0.05, w, h), positive, negative, previous, cancel=cancel)
-    return _under_clicks(mask, positive)
+    return cut(image, _pad(box, 0.05, w, h), positive, negative, previous, keep_clicked=True,
+               cancel=cancel)
 
 
 def _union(a, b):
