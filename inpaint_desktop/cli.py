@@ -7,6 +7,8 @@
     inpaint-desktop colorize --image PATH --output PATH [--hints PATH] [--model NAME] [--device D]
     inpaint-desktop restore  --image PATH --output PATH [--save-mask DIR] [--no-colorize]
                              [--sensitivity S] [--hints PATH] [--model NAME] [--detector NAME]
+    inpaint-desktop select   --image PATH --output MASK.png [--box X0 Y0 X1 Y1] [--click X Y ...]
+                             [--negative X Y ...] [--model NAME] [--device D]
     inpaint-desktop models
     inpaint-desktop train    --task inpaint|colorize --photos DIR --name NAME [--minutes M]
                              [--steps N] [--resume] [--base WEIGHTS] [--models-dir DIR]
@@ -38,6 +40,10 @@ the exit status is 2 if any item failed (0 when all were written). Decisions:
 - restore with no damage found writes the (gray or colorized) photo and says so on stdout:
   an old photo without scratches is good news, not an error.
 - Nothing is ever written over an input file (image, mask or hints): such an item fails.
+- select works on one image file (a box or clicks belong to one picture) and writes a PNG mask
+  of the image's size, white (255) = the object. It needs a box or at least one click; a box
+  wholly outside the image or under a pixel wide, a click outside it, an odd number of
+  coordinates, a missing output folder: one line, status 2, nothing written.
 
 Notes and the line for each written file go to stdout. This module imports neither Qt nor
 torch (engines that need torch import it when they are built).
@@ -152,8 +158,27 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--detector", help="damage detector (see `inpaint-desktop models`)")
     restore.add_argument("--device", default="auto", choices=devices)
 
+    select = sub.add_parser(
+        "select", help="select an object: write its mask",
+        description="Select the object in a box and/or under clicks and write its mask as a PNG "
+                    "of the image's size (white = the object), as `erase --mask` reads it.")
+    select.add_argument("--image", required=True, type=Path, help="photo file")
+    select.add_argument("--output", required=True, type=Path,
+                        help="mask file to write (.png), or an existing folder")
+    # nargs="+" and counted by run_select: a wrong count is then one line, not a usage text
+    select.add_argument("--box", nargs="+", type=float, metavar="X0 Y0 X1 Y1",
+                        help="a box around the object, in image pixels")
+    select.add_argument("--click", nargs="+", type=float, default=[], action="extend",
+                        metavar="X Y", help="points on the object (pairs of numbers, image "
+                                            "pixels; the flag may be repeated)")
+    select.add_argument("--negative", nargs="+", type=float, default=[], action="extend",
+                        metavar="X Y", help="points that are not the object")
+    select.add_argument("--model", help="selector (see `inpaint-desktop models`)")
+    select.add_argument("--device", default="auto", choices=devices)
+
     sub.add_parser("models", help="list the available engines",
-                   description="List the inpainting and colorization engines.")
+                   description="List the inpainting, colorization, damage-detection and "
+                               "object-selection engines.")
 
     train = sub.add_parser("train", help="fine-tune a model on your photos",
                            description="Fine-tune a model on a folder of your photos; the "
@@ -233,7 +258,7 @@ def _run(argv: list[str]) -> int:
     except SystemExit as e:  # --help (0) or a usage error (2): argparse printed it
         return int(e.code or 0)
     command = {"erase": run_erase, "colorize": run_colorize, "restore": run_restore,
-               "models": run_models, "train": run_train}[args.command]
+               "select": run_select, "models": run_models, "train": run_train}[args.command]
     try:
         return command(args)
     except CommandError as e:
@@ -316,6 +341,8 @@ def _engine(kind: str, name: str | None, device: str, command: str | None = None
             engine = models.get_inpainter(name, device=device)
         elif kind == "detect":
             engine = models.get_detector(name, device=device)
+        elif kind == "select":
+            engine = models.get_selector(name, device=device)
         else:
             engine = models.get_colorizer(name, device=device)
     except UnknownModel as e:
@@ -335,6 +362,7 @@ def run_models(args) -> int:
     rows = [(info, models.default_inpainter()) for info in models.inpainters()]
     rows += [(info, models.default_colorizer()) for info in models.colorizers()]
     rows += [(info, models.detectors()[0].name) for info in models.detectors()]
+    rows += [(info, models.selectors()[0].name) for info in models.selectors()]
     rows = [("*" if info.name == default else " ", printable(info.name), info.kind,
              printable(info.label), printable(info.description)) for info, default in rows]
     name_w = max([len(row[1]) for row in rows] + [4])
@@ -726,3 +754,56 @@ def run_restore(args) -> int:
         _save("restore", result.image, item, loaded, started)
 
     return _run_items("restore", items, process)
+
+
+# --------------------------------------------------------------------------------------------
+# select
+
+
+def _pairs(values: list[float], option: str) -> list[tuple[float, float]]:
+    if len(values) % 2:
+        n = len(values)
+        raise CommandError(f"{option} takes pairs of numbers X Y, got {n} number"
+                           f"{'' if n == 1 else 's'}")
+    return [(values[i], values[i + 1]) for i in range(0, len(values), 2)]
+
+
+def run_select(args) -> int:
+    import numpy as np
+
+    from models.engine import Cancelled
+
+    if args.box is not None and len(args.box) != 4:
+        raise CommandError(f"--box takes 4 numbers X0 Y0 X1 Y1, got {len(args.box)}")
+    clicks, negatives = _pairs(args.click, "--click"), _pairs(args.negative, "--negative")
+    if args.box is None and not clicks:
+        raise CommandError("nothing to select from: give --box X0 Y0 X1 Y1 or --click X Y")
+    if not args.image.exists():
+        raise CommandError(f"{args.image}: no such file")
+    if args.image.is_dir():
+        raise CommandError(f"{args.image}: select takes one image file, not a folder")
+    output = args.output / f"{args.image.stem}.png" if args.output.is_dir() else args.output
+    if not output.parent.is_dir():
+        raise CommandError(f"{output}: the folder {output.parent} does not exist")
+    engine = _engine("select", args.model, args.device)
+    item = Item(args.image, None, output)
+    _refuse_overwrites([item])
+
+    def process(item: Item, started: float) -> None:
+        from inpaint_desktop.document.image_io import ImageFileError, save_image
+
+        loaded = _open_image("select", item)
+        try:
+            mask = engine.select(loaded.pixels, box=args.box, positive=clicks,
+                                 negative=negatives)
+        except (ValueError, Cancelled, RuntimeError) as e:
+            raise ItemError(f"{item.image.name}: {e}") from None
+        try:
+            save_image(mask, item.output)
+        except ImageFileError as e:
+            raise ItemError(str(e)) from None
+        share = float(np.count_nonzero(mask)) / mask.size
+        say("select", f"{item.image.name} -> {item.output} ({share:.1%} of the image selected, "
+                      f"{time.perf_counter() - started:.2f} s)")
+
+    return _run_items("select", [item], process)

@@ -1,5 +1,5 @@
-"""The engine interface every inpainting, colorization and damage-detection model implements,
-and the registry.
+"""The engine interface every inpainting, colorization, damage-detection and object-selection
+model implements, and the registry.
 
 An engine is a plain object with a small public method that does all the checking and the
 high-resolution work, and a `_predict` that a model implements:
@@ -13,6 +13,8 @@ high-resolution work, and a `_predict` that a model implements:
 
     confidence = get_detector().detect(image)   # uint8, 255 = surely damaged
     mask = damage_mask(confidence, sensitivity=0.5)
+
+    mask = get_selector().select(image, box=(x0, y0, x1, y1), positive=[(x, y)])  # 255 = object
 
 Conventions (design.md): images are uint8 H x W x 3 RGB, masks uint8 H x W with 255 = fill.
 `Inpainter.inpaint` keeps every pixel where the mask is 0 bit-identical, through the single
@@ -45,7 +47,7 @@ from .compositing import composite
 
 ProgressFn = Callable[[float, str], None]  # fraction in [0, 1], a short message
 
-INPAINT, COLORIZE, DETECT = "inpaint", "colorize", "detect"
+INPAINT, COLORIZE, DETECT, SELECT = "inpaint", "colorize", "detect", "select"
 NOTE_FROM_LUMINANCE = "already in colour: colorized from its luminance"
 NOTE_NO_HINTS = "no colour hints: the result is the gray image (this engine needs hints)"
 NOTE_HINTS_IGNORED = "this engine colours on its own and ignores colour hints"
@@ -721,6 +723,100 @@ def damage_mask(confidence: np.ndarray, sensitivity: float = DEFAULT_SENSITIVITY
 
 
 # --------------------------------------------------------------------------------------------
+# Object selection
+
+Point = tuple[float, float]
+
+
+class Selector:
+    """Base class of object selectors: image + a box and/or clicks -> the object's mask.
+
+    `select(image, box, positive, negative, previous)` checks the request and returns a uint8
+    H x W mask of the image's size, 255 = the object. `box` is (x0, y0, x1, y1) in image
+    pixels (x1, y1 exclusive), `positive` / `negative` are clicks (x, y) on the object / on
+    what is not the object, `previous` an earlier answer (uint8 mask) to refine. A box or at
+    least one positive click is needed. Subclasses implement `_predict(image, box, positive,
+    negative, previous, cancel, progress)` with the checked request (box clipped to whole
+    pixels, or None; clicks as float tuples) -> that mask.
+    """
+
+    name: str = ""
+    label: str = ""
+    description: str = ""
+    uses_device: bool = False
+
+    def __init__(self, device: str = "cpu") -> None:
+        self.device = device
+
+    def select(self, image: np.ndarray, box: Sequence[float] | None = None,
+               positive: Sequence[Point] = (), negative: Sequence[Point] = (),
+               previous: np.ndarray | None = None, cancel: CancelToken | None = None,
+               progress: ProgressFn | None = None) -> np.ndarray:
+        """The object's mask (uint8, 255 = object). Raises ValueError for a bad request (no
+        box and no positive click, a box outside the image or empty, a click outside the
+        image, a previous mask of another size), Cancelled when `cancel` is set."""
+        _check_image(image)
+        cancel = cancel or CancelToken()
+        progress = progress or _no_progress
+        h, w = image.shape[:2]
+        checked_box = None if box is None else check_box(box, w, h)
+        pos = [_check_click(p, w, h, "click") for p in positive]
+        neg = [_check_click(p, w, h, "negative click") for p in negative]
+        if checked_box is None and not pos:
+            raise ValueError("nothing to select from: give a box or a click on the object")
+        if previous is not None:
+            if not isinstance(previous, np.ndarray) or previous.shape != (h, w) \
+                    or previous.dtype != np.uint8:
+                raise ValueError(f"the previous mask must be {w}x{h} uint8, got "
+                                 f"{getattr(previous, 'shape', None)}")
+        cancel.check()
+        progress(0.0, f"{self.label or self.name}: selecting")
+        out = self._predict(image, checked_box, pos, neg, previous, cancel, progress)
+        if not isinstance(out, np.ndarray) or out.shape != (h, w) or out.dtype != np.uint8:
+            raise RuntimeError(f"{self.name}: _predict returned {getattr(out, 'shape', None)}"
+                               f" {getattr(out, 'dtype', None)}, expected ({h}, {w}) uint8")
+        progress(1.0, "done")
+        return out
+
+    def _predict(self, image: np.ndarray, box: tuple[int, int, int, int] | None,
+                 positive: list[Point], negative: list[Point], previous: np.ndarray | None,
+                 cancel: CancelToken, progress: ProgressFn) -> np.ndarray:
+        raise NotImplementedError
+
+
+def check_box(box: Sequence[float], width: int, height: int) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) on whole pixels, ordered, clipped to the image; ValueError if it is
+    not four numbers, lies wholly outside the image or is empty (under a pixel wide)."""
+    try:
+        x0, y0, x1, y1 = (float(v) for v in box)
+    except (TypeError, ValueError):
+        raise ValueError(f"a box is four numbers x0 y0 x1 y1, got {box!r}") from None
+    if not all(np.isfinite(v) for v in (x0, y0, x1, y1)):
+        raise ValueError(f"the box {box!r} is not finite")
+    x0, x1 = sorted((x0, x1))
+    y0, y1 = sorted((y0, y1))
+    if x1 <= 0 or y1 <= 0 or x0 >= width or y0 >= height:
+        raise ValueError(f"the box ({x0:g}, {y0:g}, {x1:g}, {y1:g}) is outside the "
+                         f"{width}x{height} image")
+    cx0, cy0 = max(0, int(np.floor(x0))), max(0, int(np.floor(y0)))
+    cx1, cy1 = min(width, int(np.ceil(x1))), min(height, int(np.ceil(y1)))
+    if x1 - x0 < 1 or y1 - y0 < 1 or cx1 - cx0 < 1 or cy1 - cy0 < 1:
+        raise ValueError(f"the box ({x0:g}, {y0:g}, {x1:g}, {y1:g}) is empty: it must be at "
+                         f"least a pixel wide and high")
+    return cx0, cy0, cx1, cy1
+
+
+def _check_click(point, width: int, height: int, what: str) -> Point:
+    try:
+        x, y = (float(v) for v in point)
+    except (TypeError, ValueError):
+        raise ValueError(f"a {what} is two numbers x y, got {point!r}") from None
+    if not (0 <= x < width and 0 <= y < height):
+        raise ValueError(f"the {what} at ({x:g}, {y:g}) is outside the {width}x{height} image")
+    return x, y
+
+
+# --------------------------------------------------------------------------------------------
 # Registry
 
 
@@ -733,20 +829,21 @@ class EngineInfo:
     """
 
     name: str
-    kind: str  # INPAINT, COLORIZE or DETECT
+    kind: str  # INPAINT, COLORIZE, DETECT or SELECT
     label: str
     description: str
-    factory: Callable[[str], Inpainter | Colorizer | DamageDetector]
+    factory: Callable[[str], Inpainter | Colorizer | DamageDetector | Selector]
     priority: int = 0
     uses_device: bool = False
 
 
-_REGISTRY: dict[str, dict[str, EngineInfo]] = {INPAINT: {}, COLORIZE: {}, DETECT: {}}
+_REGISTRY: dict[str, dict[str, EngineInfo]] = {INPAINT: {}, COLORIZE: {}, DETECT: {},
+                                                SELECT: {}}
 
 
 def register(cls=None, *, priority: int = 0):
-    """Register an Inpainter, Colorizer or DamageDetector subclass by its `name` (usable as
-    a decorator).
+    """Register an Inpainter, Colorizer, DamageDetector or Selector subclass by its `name`
+    (usable as a decorator).
 
     `@register` or `@register(priority=10)`. Registering a name again replaces it.
     """
@@ -758,8 +855,11 @@ def register(cls=None, *, priority: int = 0):
             kind = COLORIZE
         elif issubclass(cls, DamageDetector):
             kind = DETECT
+        elif issubclass(cls, Selector):
+            kind = SELECT
         else:
-            raise TypeError(f"{cls!r} is not an Inpainter, Colorizer or DamageDetector")
+            raise TypeError(f"{cls!r} is not an Inpainter, Colorizer, DamageDetector or "
+                            f"Selector")
         if not cls.name:
             raise ValueError(f"{cls.__name__} has no name")
         register_info(EngineInfo(cls.name, kind, cls.label or cls.name, cls.description, cls,
@@ -798,6 +898,11 @@ def colorizers() -> list[EngineInfo]:
 def detectors() -> list[EngineInfo]:
     """Registered damage detectors, the default first."""
     return _sorted(DETECT)
+
+
+def selectors() -> list[EngineInfo]:
+    """Registered object selectors, the default first."""
+    return _sorted(SELECT)
 
 
 def default_inpainter() -> str:
@@ -842,6 +947,11 @@ def get_colorizer(name: str | None = None, device: str = "auto") -> Colorizer:
 def get_detector(name: str | None = None, device: str = "auto") -> DamageDetector:
     """Build the damage detector `name` (None = default) on `device`."""
     return _get(DETECT, name, device)
+
+
+def get_selector(name: str | None = None, device: str = "auto") -> Selector:
+    """Build the object selector `name` (None = default) on `device`."""
+    return _get(SELECT, name, device)
 
 
 def _get(kind: str, name: str | None, device: str):

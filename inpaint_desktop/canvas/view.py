@@ -23,11 +23,12 @@ from inpaint_desktop.document.hints import MAX_HINT_SIZE, MIN_HINT_SIZE, default
 
 from .hint_tool import MARKER_EXTENT, HintTool, marker_rect, paint_markers, rgb_of
 from .render import Backing
+from .select_tools import MagicWandTool, ObjectSelectTool
 from .shapes import LassoTool, PolygonTool, RectangleTool
 from .tools import BrushTool, EraserTool, Tool
 
 TOOLS = {cls.name: cls for cls in (BrushTool, EraserTool, LassoTool, PolygonTool, RectangleTool,
-                                   HintTool)}
+                                   ObjectSelectTool, MagicWandTool, HintTool)}
 
 MIN_ZOOM, MAX_ZOOM = 0.01, 32.0
 ZOOM_STEPS = (0.01, 0.02, 0.03, 0.04, 0.05, 1 / 16, 1 / 12, 0.1, 1 / 8, 1 / 6, 0.2, 0.25,
@@ -39,6 +40,7 @@ HINT_SIZE_STEP = 1.15  # one wheel notch of the colour hint tool: patch size x 1
 BACKGROUND = QColor(60, 60, 60)  # neutral gray around the image
 PREVIEW_MARGIN = 4  # screen pixels around a tool preview's shapes (pens, vertex squares)
 DEFAULT_HINT_COLOR = QColor(200, 60, 40)
+DEFAULT_WAND_TOLERANCE = 32
 
 
 class CanvasView(QWidget):
@@ -50,6 +52,7 @@ class CanvasView(QWidget):
     hintSelected = Signal(object)  # index of the selected colour hint, or None
     hintSizeChanged = Signal(object)  # patch size of new hints (and the selected one), or None
     hintClicked = Signal(int)  # a click of the hint tool placed, picked or moved this hint
+    message = Signal(str)  # a short note from a tool for the status bar
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -78,6 +81,10 @@ class CanvasView(QWidget):
         self._selected_hint: int | None = None
         self._hint_preview: tuple[int, tuple[float, float]] | None = None  # a marker dragged
         self._hints_seen: list = []  # doc.hints as last seen, to follow the selection
+        self._wand_tolerance = DEFAULT_WAND_TOLERANCE
+        self._wand_contiguous = True
+        self._picture = None  # (document, content revision, flattened picture)
+        self._content_rev = 0  # bumped by changes of the picture (not of the mask or hints)
         self._update_cursor()
 
     def sizeHint(self) -> QSize:
@@ -89,12 +96,14 @@ class CanvasView(QWidget):
         for tool in self._tools.values():
             tool.cancel()
             tool.leave()
-            if isinstance(tool, BrushTool):
-                tool.reset()
+            reset = getattr(tool, "reset", None)
+            if reset is not None:
+                reset()
         if self._doc is not None:
             self._doc.remove_listener(self._on_change)
         self._doc, self._stack = doc, undo_stack
         self._backing = None
+        self._picture = None
         self._hint_preview = None
         self._hints_seen = [] if doc is None else list(doc.hints)
         self.select_hint(None)
@@ -119,6 +128,8 @@ class CanvasView(QWidget):
             if self._doc is not None:
                 self._doc.remove_listener(self._on_change)
             return
+        if change.layers or (change.bbox is not None and not change.mask and not change.hints):
+            self._content_rev += 1  # the picture changed: a tool's flattened copy is stale
         doc, backing = self._doc, self._backing
         if doc is None or backing is None:
             return
@@ -326,6 +337,33 @@ class CanvasView(QWidget):
 
     def mask_visible(self) -> bool:
         return self._mask_visible
+
+    # --- what the picture-reading tools use ----------------------------------------------
+    def picture(self):
+        """The flattened picture (RGB uint8, the document's size) as it is now; made once per
+        change of the layers, not per click (a 24 MP photo takes a while to flatten)."""
+        doc = self._doc
+        if doc is None:
+            return None
+        cached = self._picture
+        if cached is None or cached[0] is not doc or cached[1] != self._content_rev:
+            self._picture = cached = (doc, self._content_rev, doc.composite())
+        return cached[2]
+
+    def report(self, text: str) -> None:
+        self.message.emit(text)
+
+    def wand_tolerance(self) -> int:
+        return self._wand_tolerance
+
+    def set_wand_tolerance(self, tolerance: int) -> None:
+        self._wand_tolerance = int(min(255, max(0, tolerance)))
+
+    def wand_contiguous(self) -> bool:
+        return self._wand_contiguous
+
+    def set_wand_contiguous(self, on: bool) -> None:
+        self._wand_contiguous = bool(on)
 
     # --- colour hints -------------------------------------------------------------------
     def apply_edit(self, edit: Edit | None) -> bool:

@@ -116,6 +116,22 @@ def fill_polygon(mask: np.ndarray, points: Sequence[tuple[float, float]], mode: 
     return box
 
 
+def combine(mask: np.ndarray, selection: np.ndarray, mode: str) -> np.ndarray:
+    """A new mask: `selection` (uint8, the mask's size) applied to `mask` with a selection
+    mode (REPLACE, ADD, SUBTRACT, INTERSECT), as the shape tools apply their shapes."""
+    if selection.shape != mask.shape:
+        raise ValueError(f"selection is {selection.shape}, the mask {mask.shape}")
+    if mode == REPLACE:
+        return selection.astype(np.uint8, copy=True)
+    if mode == ADD:
+        return np.maximum(mask, selection)
+    if mode == SUBTRACT:
+        return np.minimum(mask, 255 - selection)
+    if mode == INTERSECT:
+        return np.minimum(mask, selection)
+    raise ValueError(f"unknown mask mode {mode}")
+
+
 # --- whole-mask operations: each returns a PixelEdit (not yet applied), or None if it
 # --- would change nothing ----------------------------------------------------------
 

@@ -36,6 +36,7 @@ class EngineChoice:
     hd_strategy: str = "crop"
     crop_margin: int = 128
     texture: bool = True  # copy texture into large holes, where the engine can
+    grow_px: int = 0  # Erase fills the mask grown by this much (the mask layer stays as it is)
     device: str = "auto"
 
 
@@ -158,19 +159,25 @@ class EngineJobs(QObject):
         if box is None:
             self.message.emit("Paint a mask over what to erase first")
             return False
-        from models.engine import NoContext, check_known_pixels, hole_threshold
-
-        try:  # refused at once, before a job: nothing changes in the document
-            check_known_pixels(doc.mask, hole_threshold(doc.mask, box))
-        except NoContext as e:
-            self.message.emit(f"Cannot erase: {e}")
-            return False
+        choice = self.choice
         image, mask = doc.composite(), doc.mask.copy()
+        user_mask = mask
         if gray:
             from models.restore import gray_rgb
 
             image = gray_rgb(image)
-        choice = self.choice
+        elif choice.grow_px > 0:  # erase a little more than the selection (its soft rim)
+            from inpaint_desktop.document.masking import grown
+
+            mask = grown(mask, choice.grow_px)
+            box = _mask_bbox(mask)
+        from models.engine import NoContext, check_known_pixels, hole_threshold
+
+        try:  # refused at once, before a job: nothing changes in the document
+            check_known_pixels(mask, hole_threshold(mask, box))
+        except NoContext as e:
+            self.message.emit(f"Cannot erase: {e}")
+            return False
         n = next(self._counter)
 
         def run(engines, cancel, progress):
@@ -186,6 +193,7 @@ class EngineJobs(QObject):
 
         job = Job(f"{'Fill' if gray else 'Erase'} {n}", run, revision=self._content_rev)
         job.kind, job.doc, job.mask, job.box = "erase", doc, mask, box
+        job.user_mask = user_mask  # what the mask layer held: cleared when the result lands
         job.gray, job.tag = gray, tag
         self.worker.submit(job)
         self._update_working()
@@ -376,7 +384,7 @@ class EngineJobs(QObject):
                           x=x0, y=y0)
         # Clear the part of the mask this erase used; strokes painted meanwhile stay.
         cleared = doc.mask.copy()
-        cleared[job.mask > 0] = 0
+        cleared[getattr(job, "user_mask", job.mask) > 0] = 0
         edits = [InsertLayerEdit(layer, len(doc.layers))]
         patches = diff_tiles(doc.mask, cleared, job.box)
         if patches:

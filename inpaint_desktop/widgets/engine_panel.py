@@ -1,4 +1,9 @@
-"""The Erase & Colorize panel: engine pickers, high-resolution options, the two buttons."""
+"""The Erase & Colorize panel: engine pickers, high-resolution options, the two buttons.
+
+"Grow selection by N px before erasing" widens the mask handed to the inpainter (not the mask
+layer the user sees): a selection that follows an object's edge exactly, as Object selection
+and the magic wand make, leaves the object's soft rim and its shadow line behind otherwise.
+It is kept in the settings (erase/grow_px); 0 turns it off."""
 
 from __future__ import annotations
 
@@ -12,7 +17,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inpaint_desktop.settings import settings
 from inpaint_desktop.widgets.engine_jobs import EngineJobs, models_changed
+
+DEFAULT_GROW_PX = 8
+GROW_KEY = "erase/grow_px"
 
 HD_STRATEGIES = (
     ("crop", "Crop around each masked area (fast, full detail)"),
@@ -49,6 +58,22 @@ class EnginePanel(QWidget):
         self.margin.setToolTip("Context around each masked area that the engine looks at")
         self.margin.valueChanged.connect(self._sync)
         form.addRow("Context margin", self.margin)
+
+        self.grow = QSpinBox()
+        self.grow.setRange(0, 64)
+        self.grow.setSuffix(" px")
+        self.grow.setSpecialValueText("off")
+        self.grow.setToolTip("Erase a little more than the mask: its edge grown by this many "
+                             "pixels, so an object's soft rim goes too (the mask you see stays "
+                             "as it is; 0 = off)")
+        try:
+            grow = int(settings().value(GROW_KEY, DEFAULT_GROW_PX))
+        except (TypeError, ValueError):
+            grow = DEFAULT_GROW_PX
+        self.grow.setValue(grow)
+        self.grow.valueChanged.connect(self._sync)
+        self.grow.valueChanged.connect(lambda v: settings().setValue(GROW_KEY, v))
+        form.addRow("Grow selection by", self.grow)
 
         self.texture = QCheckBox("Copy texture into large holes")
         self.texture.setChecked(True)
@@ -111,5 +136,6 @@ class EnginePanel(QWidget):
         c.hd_strategy = self.hd.currentData()
         c.crop_margin = self.margin.value()
         c.texture = self.texture.isChecked()
+        c.grow_px = self.grow.value()
         self.margin.setEnabled(c.hd_strategy == "crop")
         self.jobs.live_colorize = self.live.isChecked()

@@ -64,8 +64,11 @@ TOOLS = (  # name, label, shortcut
     ("lasso", "&Lasso", "L"),
     ("polygon", "&Polygon lasso", "P"),
     ("rectangle", "&Rectangle", "M"),
+    ("object", "&Object selection", "O"),
+    ("wand", "Magic &wand", "W"),
     ("hint", "Colour &hint", "C"),
 )
+TOOLBAR_TEXT = {"object": "Object", "wand": "Wand"}  # short, so the tool bar fits 1280 px
 
 
 class MainWindow(QMainWindow):
@@ -86,6 +89,7 @@ class MainWindow(QMainWindow):
 
         self.canvas = CanvasView(self)
         self.setCentralWidget(self.canvas)
+        self.canvas.message.connect(self._show_status)
         self.layers_panel = LayersPanel()
         self.layers_panel.statusMessage.connect(self._show_status)
         self.history_panel = HistoryPanel()
@@ -182,6 +186,8 @@ class MainWindow(QMainWindow):
         self.tool_actions: dict[str, QAction] = {}
         for name, label, key in TOOLS:
             act = a(label, lambda _=False, n=name: self.canvas.set_tool(n), key, checkable=True)
+            if name in TOOLBAR_TEXT:
+                act.setIconText(TOOLBAR_TEXT[name])
             set_tooltip(act, detail=TOOL_KEYS[name])
             self.tool_group.addAction(act)
             self.tool_actions[name] = act

@@ -1,9 +1,10 @@
 """The tool options bar: the active tool's options only (as GIMP and Photoshop do).
 
 Brush and eraser: size, hardness, mask colour and opacity; the selection tools: mask colour
-and opacity; the colour hint tool: the hint colour, the colorizer's palette at the last
-click (hint_palette.py) and the patch size. A short line at the end says what the modifier
-keys do with the active tool. It sits on a row of its own under the main tool bar,
+and opacity (the magic wand also its tolerance and whether it selects contiguous pixels
+only); the colour hint tool: the hint colour, the colorizer's palette at the last click
+(hint_palette.py) and the patch size. A short line at the end says what the modifier keys do
+with the active tool. It sits on a row of its own under the main tool bar,
 so that no option ever hides behind an overflow arrow.
 """
 
@@ -11,7 +12,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
-from PySide6.QtWidgets import QColorDialog, QLabel, QSlider, QSpinBox, QToolBar, QToolButton
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QColorDialog,
+    QLabel,
+    QSlider,
+    QSpinBox,
+    QToolBar,
+    QToolButton,
+)
 
 from inpaint_desktop.canvas.view import CanvasView
 from inpaint_desktop.document.hints import MAX_HINT_SIZE, MIN_HINT_SIZE
@@ -27,6 +36,8 @@ TOOL_GROUPS = {
     "lasso": ("mask",),
     "polygon": ("mask",),
     "rectangle": ("mask",),
+    "object": ("mask",),
+    "wand": ("wand", "mask"),
     "hint": ("hint",),
 }
 SELECTION_KEYS = "Shift adds, Ctrl (or Alt) subtracts, Shift+Ctrl intersects"
@@ -36,6 +47,9 @@ TOOL_KEYS = {
     "lasso": SELECTION_KEYS,
     "polygon": f"click corners, double-click or Enter closes; {SELECTION_KEYS}",
     "rectangle": SELECTION_KEYS,
+    "object": "drag a box around an object, then Shift+click adds and Ctrl (or Alt)+click "
+              "removes what is under the click; the box: Shift adds, Ctrl subtracts",
+    "wand": f"click selects similar colour; {SELECTION_KEYS}",
     "hint": "click adds; drag moves; wheel sizes the patch (Ctrl+wheel zooms); Del removes; "
             "Ctrl (or Alt)+click picks a colour",
 }
@@ -57,7 +71,7 @@ class ToolOptionsBar(QToolBar):
         super().__init__("Tool options", parent)
         self.setObjectName("tool-options")
         self.canvas = canvas
-        self._groups: dict[str, list] = {"brush": [], "mask": [], "hint": []}
+        self._groups: dict[str, list] = {"brush": [], "wand": [], "mask": [], "hint": []}
 
         self.size_box = QSpinBox()
         self.size_box.setRange(1, 2000)
@@ -75,6 +89,20 @@ class ToolOptionsBar(QToolBar):
         self.hardness.valueChanged.connect(lambda v: canvas.set_brush_hardness(v / 100.0))
         self._add("brush", QLabel(" Hardness "), self.hardness)
         self._groups["brush"].append(self.addSeparator())
+
+        self.tolerance = QSpinBox()
+        self.tolerance.setRange(0, 255)
+        self.tolerance.setToolTip("Magic wand: how far (0-255 per colour channel) a colour may "
+                                  "be from the clicked one and still be selected")
+        self.tolerance.setValue(canvas.wand_tolerance())
+        self.tolerance.valueChanged.connect(canvas.set_wand_tolerance)
+        self.contiguous = QCheckBox("Contiguous")
+        self.contiguous.setToolTip("Magic wand: only the pixels connected to the click (off: "
+                                   "every pixel of that colour in the picture)")
+        self.contiguous.setChecked(canvas.wand_contiguous())
+        self.contiguous.toggled.connect(canvas.set_wand_contiguous)
+        self._add("wand", QLabel(" Tolerance "), self.tolerance, self.contiguous)
+        self._groups["wand"].append(self.addSeparator())
 
         self.color_button = QToolButton()
         self.color_button.setToolTip("Mask overlay colour (H shows or hides the mask)")

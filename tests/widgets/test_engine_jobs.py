@@ -81,8 +81,10 @@ def test_erase_adds_one_result_layer_and_clears_the_used_mask(window, qtbot):
     assert len(doc.layers) == 2 and doc.layers[1].name.startswith("Erase")
     assert not doc.mask.any()
     after = doc.composite()
+    grow = window.engine_panel.grow.value()  # the inpainter got the mask grown by this
+    assert grow == 8  # the default
     outside = np.ones(doc.mask.shape, bool)
-    outside[30:50, 40:60] = False
+    outside[30 - grow:50 + grow, 40 - grow:60 + grow] = False
     assert np.array_equal(after[outside], before[outside])
     assert not np.array_equal(after[30:50, 40:60], before[30:50, 40:60])
     assert window.undo_stack.count() == 1
@@ -282,3 +284,41 @@ def test_texture_checkbox_switches_the_learned_engines_copy_step(window, qtbot):
     engine = next(e for e in loaded.values() if getattr(e, "name", "") == "ffc-inpaint")
     assert engine.card_texture and not engine.texture
     assert models.get_inpainter("ffc-inpaint", device="cpu").texture  # the default stays on
+
+
+def test_erase_grows_the_mask_it_hands_over_not_the_mask_layer(window, qtbot, isolated_settings):
+    """The panel's "Grow selection by N px": the fill reaches N px past the painted mask
+    (an object's soft rim goes too); the mask layer is cleared where it was painted only,
+    so strokes painted beside it stay; the value is kept in the settings."""
+    from inpaint_desktop.settings import settings
+
+    panel = window.engine_panel
+    panel.select_inpainter("test-gated")
+    GATE.set()
+    panel.grow.setValue(5)
+    assert settings().value("erase/grow_px") in (5, "5")
+    paint(window)
+    before = window.doc.composite()
+    with qtbot.waitSignal(window.jobs.worker.finished, timeout=10000):
+        assert window.erase()
+    after = window.doc.composite()
+    changed = np.any(after != before, axis=2)
+    assert changed[30:50, 40:60].all() and changed[27, 50] and changed[50, 63]  # 3 px out
+    assert not changed[23, 50] and not changed[50, 67]  # beyond 5 px: untouched
+    assert not window.doc.mask.any()
+    window.undo_action.trigger()
+    panel.grow.setValue(0)  # off: exactly the mask
+    with qtbot.waitSignal(window.jobs.worker.finished, timeout=10000):
+        assert window.erase()
+    changed = np.any(window.doc.composite() != before, axis=2)
+    assert changed[30:50, 40:60].all() and not changed[29, 50] and not changed[50, 60]
+    assert panel.grow.text() == "off"
+
+
+def test_the_grow_setting_survives_a_restart(qtbot, isolated_settings):
+    from inpaint_desktop.settings import settings
+
+    settings().setValue("erase/grow_px", 13)
+    w = MainWindow()
+    qtbot.addWidget(w)
+    assert w.engine_panel.grow.value() == 13 and w.jobs.choice.grow_px == 13

@@ -331,10 +331,12 @@ def test_every_tools_options_visible_at_1280_by_820(qtbot, isolated_settings, ph
         "lasso": [opts.color_button, opts.opacity],
         "polygon": [opts.color_button, opts.opacity],
         "rectangle": [opts.color_button, opts.opacity],
+        "object": [opts.color_button, opts.opacity],
+        "wand": [opts.tolerance, opts.contiguous, opts.color_button, opts.opacity],
         "hint": [opts.hint_button],
     }
     keys = {"brush": Qt.Key_B, "eraser": Qt.Key_E, "lasso": Qt.Key_L, "polygon": Qt.Key_P,
-            "rectangle": Qt.Key_M, "hint": Qt.Key_C}
+            "rectangle": Qt.Key_M, "object": Qt.Key_O, "wand": Qt.Key_W, "hint": Qt.Key_C}
     w.canvas.setFocus()
     for name, widgets in expected.items():
         qtbot.keyClick(w.canvas, keys[name])
