@@ -159,7 +159,9 @@ _add(Arch(inpaint_net.ARCHITECTURE, "inpaint", inpaint_net.build, inpaint_net.CO
 _add(Arch(colorize_net.ARCHITECTURE, "colorize", colorize_net.build,
           {**colorize_net.CONFIG, "classes": True, "propagation": True, "propagation_factor": 2,
            "hint_residual": True},
-          asdict(col.ColorizeLossWeights(l1=5.0, chroma=2.5, classes=1.0)), col.colorize_loss,
+          # milder class rebalancing than Zhang's 0.5: at 0.5 it painted gray subjects
+          asdict(col.ColorizeLossWeights(l1=5.0, chroma=2.5, classes=1.0, rebalance=0.85)),
+          col.colorize_loss,
           col.ColorizeLossWeights,
           # half the hinted crops get hints anywhere: a user (and the benchmark) also puts
           # them on gray walls and skies, which drawing them towards colour never taught;
