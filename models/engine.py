@@ -169,7 +169,20 @@ class InpaintOptions:
             raise ValueError(f"resize limit must be >= 8, got {self.resize_limit}")
 
 
-class Inpainter:
+class Engine:
+    """What every engine kind shares: the metadata the registry and the menus show, and the
+    device a torch engine runs on (classical engines ignore it)."""
+
+    name: str = ""
+    label: str = ""
+    description: str = ""
+    uses_device: bool = False  # True for torch engines (they get a resolved device)
+
+    def __init__(self, device: str = "cpu") -> None:
+        self.device = device
+
+
+class Inpainter(Engine):
     """Base class of inpainting engines. Subclasses set the metadata and implement `_predict`.
 
     `_predict(image, hole)` gets an RGB uint8 image whose sides are multiples of
@@ -183,18 +196,11 @@ class Inpainter:
     `tile_margin`, the context around each tile) for an engine whose calls are slow.
     """
 
-    name: str = ""
-    label: str = ""
-    description: str = ""
     working_size: int | None = None  # long side the model works at best; None = any size
     pad_multiple: int = 1
-    uses_device: bool = False  # True for torch engines (they get a resolved device)
     tile_size: int | None = None  # long side of one call at most; None = working size or 1024
     tile_margin: int | None = None  # context pixels around a tile's core; None = side // 8
     tile_guide: bool = True  # unfilled hole pixels around a tile's core: coarse fill or hole
-
-    def __init__(self, device: str = "cpu") -> None:
-        self.device = device
 
     # The public entry point -------------------------------------------------------------
     def inpaint(self, image: np.ndarray, mask: np.ndarray, options: InpaintOptions | None = None,
@@ -548,7 +554,7 @@ def _fit_gamut(lab: np.ndarray, steps: int = 10) -> np.ndarray:
     return cv2.cvtColor(scaled, cv2.COLOR_Lab2RGB).reshape(-1, 3)
 
 
-class Colorizer:
+class Colorizer(Engine):
     """Base class of colorization engines. Subclasses set the metadata and `_predict`.
 
     `colorize` takes the luminance of the image at full resolution, shrinks it so its long
@@ -558,17 +564,10 @@ class Colorizer:
     rounding) and all detail comes from the original scan.
     """
 
-    name: str = ""
-    label: str = ""
-    description: str = ""
     working_size: int = 256
     pad_multiple: int = 1
     needs_hints: bool = False  # True: without hints the result is the gray image
     uses_hints: bool = True  # False: automatic only, hints are accepted and ignored
-    uses_device: bool = False
-
-    def __init__(self, device: str = "cpu") -> None:
-        self.device = device
 
     def colorize(self, image: np.ndarray, hints: Sequence = (),
                  options: ColorizeOptions | None = None, cancel: CancelToken | None = None,
@@ -677,7 +676,7 @@ class Colorizer:
 DEFAULT_SENSITIVITY = 0.5
 
 
-class DamageDetector:
+class DamageDetector(Engine):
     """Base class of damage detectors (scratches, dust, cracks, tears on old photos).
 
     `detect(image)` returns a uint8 H x W confidence map of the image's own size (255 =
@@ -685,14 +684,6 @@ class DamageDetector:
     confidence lets the editor's sensitivity slider re-threshold live without running the
     model again. Subclasses implement `_predict(image, cancel, progress)` -> that map.
     """
-
-    name: str = ""
-    label: str = ""
-    description: str = ""
-    uses_device: bool = False
-
-    def __init__(self, device: str = "cpu") -> None:
-        self.device = device
 
     def detect(self, image: np.ndarray, cancel: CancelToken | None = None,
                progress: ProgressFn | None = None) -> np.ndarray:
@@ -728,7 +719,7 @@ def damage_mask(confidence: np.ndarray, sensitivity: float = DEFAULT_SENSITIVITY
 Point = tuple[float, float]
 
 
-class Selector:
+class Selector(Engine):
     """Base class of object selectors: image + a box and/or clicks -> the object's mask.
 
     `select(image, box, positive, negative, previous)` checks the request and returns a uint8
@@ -739,14 +730,6 @@ class Selector:
     negative, previous, cancel, progress)` with the checked request (box clipped to whole
     pixels, or None; clicks as float tuples) -> that mask.
     """
-
-    name: str = ""
-    label: str = ""
-    description: str = ""
-    uses_device: bool = False
-
-    def __init__(self, device: str = "cpu") -> None:
-        self.device = device
 
     def select(self, image: np.ndarray, box: Sequence[float] | None = None,
                positive: Sequence[Point] = (), negative: Sequence[Point] = (),

@@ -17,9 +17,8 @@ from tests.models.test_select import iou, scene
 W, H = 160, 120  # the scene's size; the view shows it at zoom 2
 
 
-@pytest.fixture
-def canvas(qtbot):
-    image, truth = scene()
+def shown_view(qtbot, image: np.ndarray) -> CanvasView:
+    """A canvas of ``image`` at zoom 2, shown, with its own undo stack."""
     view = CanvasView()
     qtbot.addWidget(view)
     view.resize(2 * W, 2 * H)
@@ -27,6 +26,13 @@ def canvas(qtbot):
     view.set_document(Document.from_image(image), view.stack)
     view.show()
     qtbot.waitExposed(view)
+    return view
+
+
+@pytest.fixture
+def canvas(qtbot):
+    image, truth = scene()
+    view = shown_view(qtbot, image)
     assert view.zoom() == 2.0
     view.truth = truth
     return view
@@ -181,13 +187,7 @@ def wand_canvas(qtbot):
     img[:, :70, 0] = np.linspace(100, 160, 70, dtype=np.uint8)[None, :]
     img[:, 70:76] = (0, 0, 255)
     img[:, 76:, 0] = 130
-    view = CanvasView()
-    qtbot.addWidget(view)
-    view.resize(2 * W, 2 * H)
-    view.stack = QUndoStack()
-    view.set_document(Document.from_image(img), view.stack)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown_view(qtbot, img)
     view.set_tool("wand")
     return view
 

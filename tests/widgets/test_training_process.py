@@ -188,24 +188,28 @@ def test_a_run_training_in_the_background_is_listed_as_such(tmp_path):
     assert unfinished_runs(tmp_path / "runs") == []
 
 
-def test_a_validation_in_both_the_progress_line_and_a_val_event_counts_once():
+def validations(*lines: bytes) -> list[dict]:
+    """The `validated` signals of a TrainingProcess fed these trainer output lines."""
     proc = TrainingProcess()
     seen = []
     proc.validated.connect(seen.append)
-    proc._handle_line(b'{"step": 40, "loss": 0.1, "val_psnr": 21.5}\n')
-    proc._handle_line(b'{"event": "val", "step": 40, "val_psnr": 21.5}\n')
-    proc._handle_line(b'{"event": "val", "step": 80, "val_psnr": 21.9}\n')
+    for line in lines:
+        proc._handle_line(line + b"\n")
+    return seen
+
+
+def test_a_validation_in_both_the_progress_line_and_a_val_event_counts_once():
+    seen = validations(b'{"step": 40, "loss": 0.1, "val_psnr": 21.5}',
+                       b'{"event": "val", "step": 40, "val_psnr": 21.5}',
+                       b'{"event": "val", "step": 80, "val_psnr": 21.9}')
     assert [v["step"] for v in seen] == [40, 80]
 
 
 def test_a_detection_run_reports_its_f1_as_validations():
-    proc = TrainingProcess()
-    seen = []
-    proc.validated.connect(seen.append)
-    proc._handle_line(b'{"event": "val", "step": 0, "val_f1": 0.41, "val_iou": 0.26}\n')
-    proc._handle_line(b'{"step": 40, "loss": 0.3, "val_f1": 0.45, "val_iou": 0.29}\n')
-    proc._handle_line(b'{"event": "val", "step": 40, "val_f1": 0.45, "val_iou": 0.29}\n')
-    proc._handle_line(b'{"step": 41, "loss": 0.3}\n')
+    seen = validations(b'{"event": "val", "step": 0, "val_f1": 0.41, "val_iou": 0.26}',
+                       b'{"step": 40, "loss": 0.3, "val_f1": 0.45, "val_iou": 0.29}',
+                       b'{"event": "val", "step": 40, "val_f1": 0.45, "val_iou": 0.29}',
+                       b'{"step": 41, "loss": 0.3}')
     assert [(v["step"], v["val_f1"]) for v in seen] == [(0, 0.41), (40, 0.45)]
 
 
