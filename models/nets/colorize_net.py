@@ -178,17 +178,16 @@ class ColorizeNet(nn.Module):
         Lab units; in training mode a net with classes returns a :class:`ColorOutput`."""
         h, w = lightness.shape[-2:]
         x, mask = self._features(lightness, hints, propagated)
-        ab = (F.pixel_shuffle(self.head(x), 2) * self.ab_scale)[..., :h, :w]
-        if self.hint_residual and propagated is not None:
-            ab = ab + F.interpolate(propagated[:, :2].float(), size=(h, w), mode="bilinear",
-                                    align_corners=False)
         if self.classes is None:
-            return ab
+            return self._hint_head(x, propagated, h, w)
         logits = self.classes(x)
         auto = annealed_mean(self._decoding_logits(logits), self.bins, self.temperature)
         auto = F.interpolate(auto, scale_factor=2, mode="bilinear",
                              align_corners=False)[..., :h, :w]
         has_hints = (mask.flatten(1).amax(1) > 0).to(auto.dtype)[:, None, None, None]
+        if not self.training and not bool(has_hints.any()):
+            return auto  # the gate is 0 without hints: the hint head would not count
+        ab = self._hint_head(x, propagated, h, w)
         gate = torch.sigmoid(F.interpolate(self.gate(x).float(), scale_factor=2,
                                            mode="bilinear", align_corners=False))[..., :h, :w]
         gate = gate * has_hints
@@ -215,6 +214,15 @@ class ColorizeNet(nn.Module):
             return logits
         log_w = torch.log(self.bin_weights.float().clamp_min(1e-6))
         return logits.float() - self.prior_correction * log_w[None, :, None, None]
+
+    def _hint_head(self, x: torch.Tensor, propagated: torch.Tensor | None, h: int,
+                   w: int) -> torch.Tensor:
+        """The regression head's ab (on the propagated hints for ``hint_residual`` nets)."""
+        ab = (F.pixel_shuffle(self.head(x), 2) * self.ab_scale)[..., :h, :w]
+        if self.hint_residual and propagated is not None:
+            ab = ab + F.interpolate(propagated[:, :2].float(), size=(h, w), mode="bilinear",
+                                    align_corners=False)
+        return ab
 
     def _features(self, lightness, hints, propagated):
         """(the 1/2-resolution features the heads read, the hint mask), inputs padded."""

@@ -25,6 +25,12 @@ REPO = Path(__file__).resolve().parents[2]
 #   TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1 in the environment torchrun would instead probe a
 #   free port and bind it later, a race with any other program, so that variable is removed;
 # - one thread per process (OMP and MKL), so two ranks on two cores never oversubscribe.
+# Measured (the old and the new command in a CPU-capped cgroup, beside a training run): the
+# run needs about 13 CPU-seconds; capped at 10 % of one core it took 126 s, at 5 % 286 s
+# (old) and 327 s (new), so the old 240 s deadline failed whenever the test got under ~5 %
+# of a core for its duration. Six copies at once (old or new) all passed in 53 s, and a cold-
+# cache torch install beside it slowed it from 18 to 24 s only: no port clash or install
+# effect reproduced, starvation past the deadline did. The guard leaves 2.5x that margin.
 HANG_GUARD_S = 840
 
 
