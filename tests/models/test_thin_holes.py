@@ -74,3 +74,55 @@ def test_without_the_card_option_one_native_pass(monkeypatch):
     hole[30:32, 4:90] = 255
     engine.inpaint(image, hole, models.InpaintOptions(crop_margin=1000))
     assert len(sizes) == 1 and sizes[0][0] <= 64
+
+
+def blend_case():
+    image = picture()
+    hole = np.zeros(image.shape[:2], np.uint8)
+    hole[5:7, 4:90] = 255  # a scratch: mixed with FSR
+    hole[24:60, 30:66] = 255  # an object-sized square: the net (and texture) alone
+    return image, hole
+
+
+def test_narrow_parts_mix_the_net_and_fsr_and_object_parts_keep_the_net():
+    from models.classical_inpaint import FSRInpainter
+
+    engine = models.get_inpainter("ffc-inpaint", device="cpu")
+    assert engine.fsr_blend == 0.5  # the architecture's default
+    image, hole = blend_case()
+    options = models.InpaintOptions(crop_margin=1000)
+    mixed = engine.inpaint(image, hole, options)
+    engine.fsr_blend = 0.0
+    net = engine.inpaint(image, hole, options)
+    np.testing.assert_array_equal(mixed[hole == 0], image[hole == 0])
+    square = np.zeros_like(hole, bool)
+    square[24:60, 30:66] = True
+    np.testing.assert_array_equal(mixed[square], net[square])
+    scratch = (hole > 0) & ~square
+    fsr = FSRInpainter().inpaint(net, scratch.astype(np.uint8) * 255,
+                                 models.InpaintOptions(hd_strategy="original"))
+    expected = np.round(0.5 * net.astype(np.float32) + 0.5 * fsr.astype(np.float32))
+    assert np.abs(mixed[scratch].astype(np.float32) - expected[scratch]).max() <= 1
+    assert not np.array_equal(mixed[scratch], net[scratch])
+
+
+def test_cancel_reaches_the_fsr_part(monkeypatch):
+    import pytest
+
+    from models.classical_inpaint import FSRInpainter
+
+    engine = models.get_inpainter("ffc-inpaint", device="cpu")
+    image, hole = blend_case()
+    token = models.CancelToken()
+    calls = []
+    original = FSRInpainter._predict
+
+    def cancel_on_first_fsr_call(self, img, h):
+        calls.append(1)
+        token.cancel()
+        return original(self, img, h)
+
+    monkeypatch.setattr(FSRInpainter, "_predict", cancel_on_first_fsr_call)
+    with pytest.raises(models.Cancelled):
+        engine.inpaint(image, hole, models.InpaintOptions(crop_margin=1000), cancel=token)
+    assert calls == [1]  # stopped between FSR's calls, not after the whole fill
