@@ -3,7 +3,7 @@
 
     inpaint-desktop erase    --image PATH --mask PATH --output PATH [--model NAME] [--device D]
                              [--hd-strategy crop|resize|original] [--margin PX]
-                             [--no-texture]
+                             [--no-texture] [--no-fsr-mix]
     inpaint-desktop colorize --image PATH --output PATH [--hints PATH] [--model NAME] [--device D]
     inpaint-desktop restore  --image PATH --output PATH [--save-mask DIR] [--no-colorize]
                              [--sensitivity S] [--hints PATH] [--model NAME] [--detector NAME]
@@ -127,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     erase.add_argument("--no-texture", action="store_true",
                        help="learned engines: keep the network's fill of large holes, without "
                             "texture copied from the photo")
+    erase.add_argument("--no-fsr-mix", action="store_true",
+                       help="learned engines: fill strokes and scratches with the network "
+                            "alone, without mixing in the classical FSR fill (faster)")
 
     colorize = sub.add_parser("colorize", help="colorize black-and-white photos",
                               description="Colorize a photo or every photo of a folder, "
@@ -643,6 +646,8 @@ def run_erase(args) -> int:
     engine = _engine("inpaint", args.model, args.device)
     if args.no_texture and hasattr(engine, "texture"):
         engine.texture = False
+    if args.no_fsr_mix and hasattr(engine, "fsr_blend"):
+        engine.fsr_blend = 0.0
     items = plan("erase", args.image, args.mask, args.output, aux_required=True)
 
     def process(item: Item, started: float) -> None:

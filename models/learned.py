@@ -215,7 +215,8 @@ class LearnedInpainter(Inpainter):
         # than either on brush strokes and 0.3 dB more than the net on scratches, with a higher
         # hole SSIM. Object-sized parts keep the net's fill and its texture (FSR there costs
         # seconds and flattens the texture).
-        self.fsr_blend = float(self.card.get("fsr_blend", defaults.get("fsr_blend", 0.0)))
+        self.card_fsr_blend = float(self.card.get("fsr_blend", defaults.get("fsr_blend", 0.0)))
+        self.fsr_blend = self.card_fsr_blend
         self._cancel: CancelToken | None = None
 
     def _run_model(self, image, hole, fit_working_size, cancel=None, progress=None):

@@ -394,6 +394,29 @@ def test_cli_imports_neither_qt_nor_torch():
     assert done.returncode == 0, done.stderr
 
 
+def test_erase_no_fsr_mix_fills_narrow_holes_with_the_network_alone(tmp_path, capsys):
+    import models
+
+    rng = np.random.default_rng(4)
+    image = rng.integers(0, 256, (96, 128, 3), dtype=np.uint8)
+    mask = np.zeros((96, 128), np.uint8)
+    mask[30:33, 8:120] = 255  # a scratch
+    write(tmp_path / "in.png", image)
+    write(tmp_path / "mask.png", mask)
+    outputs = {}
+    for flag in ([], ["--no-fsr-mix"]):
+        out = tmp_path / f"out{len(flag)}.png"
+        status, _, _ = run(capsys, "erase", "--image", str(tmp_path / "in.png"), "--mask",
+                           str(tmp_path / "mask.png"), "--output", str(out),
+                           "--model", "ffc-inpaint", *flag)
+        assert status == 0
+        outputs[bool(flag)] = read(out)
+    engine = models.get_inpainter("ffc-inpaint", device="cpu")
+    engine.fsr_blend = 0.0
+    np.testing.assert_array_equal(outputs[True], engine.inpaint(image, mask))
+    assert not np.array_equal(outputs[True], outputs[False])
+
+
 def test_erase_no_texture_keeps_the_networks_fill(tmp_path, capsys):
     import models
 

@@ -36,6 +36,7 @@ class EngineChoice:
     hd_strategy: str = "crop"
     crop_margin: int = 128
     texture: bool = True  # copy texture into large holes, where the engine can
+    fsr_mix: bool = True  # mix FSR into the narrow parts of holes, where the engine can
     grow_px: int = 0  # Erase fills the mask grown by this much (the mask layer stays as it is)
     device: str = "auto"
 
@@ -186,6 +187,8 @@ class EngineJobs(QObject):
             engine = _get_engine(engines, "inpaint", choice.inpainter, choice.device)
             if hasattr(engine, "card_texture"):  # a learned engine with the texture step
                 engine.texture = engine.card_texture and choice.texture
+            if hasattr(engine, "card_fsr_blend"):
+                engine.fsr_blend = engine.card_fsr_blend if choice.fsr_mix else 0.0
             options = models.InpaintOptions(hd_strategy=choice.hd_strategy,
                                             crop_margin=choice.crop_margin)
             result = engine.inpaint(image, mask, options, cancel=cancel, progress=progress)

@@ -286,6 +286,25 @@ def test_texture_checkbox_switches_the_learned_engines_copy_step(window, qtbot):
     assert models.get_inpainter("ffc-inpaint", device="cpu").texture  # the default stays on
 
 
+def test_fsr_mix_checkbox_switches_the_learned_engines_classical_mix(window, qtbot):
+    from PySide6.QtCore import QPoint, Qt
+
+    import models
+
+    box = window.engine_panel.fsr_mix
+    assert box.isChecked() and window.jobs.choice.fsr_mix
+    qtbot.mouseClick(box, Qt.LeftButton, pos=QPoint(8, box.height() // 2))
+    assert not box.isChecked() and not window.jobs.choice.fsr_mix
+    window.engine_panel.select_inpainter("ffc-inpaint")
+    window.doc.mask[40:43, 10:90] = 255  # a scratch: a narrow part
+    with qtbot.waitSignal(window.jobs.worker.finished, timeout=30000):
+        assert window.erase()
+    loaded = window.jobs.worker._worker.engines
+    engine = next(e for e in loaded.values() if getattr(e, "name", "") == "ffc-inpaint")
+    assert engine.card_fsr_blend == 0.5 and engine.fsr_blend == 0.0
+    assert models.get_inpainter("ffc-inpaint", device="cpu").fsr_blend == 0.5  # default on
+
+
 def test_erase_grows_the_mask_it_hands_over_not_the_mask_layer(window, qtbot, isolated_settings):
     """The panel's "Grow selection by N px": the fill reaches N px past the painted mask
     (an object's soft rim goes too); the mask layer is cleared where it was painted only,
