@@ -8,8 +8,7 @@ photo crops and masks from ../shared/photos/train, the same loss, EMA and optimi
 training run) for `--seconds` after a few warm-up steps, and prints crops per second and the
 ratio to the old default (1 thread, float32, contiguous tensors, per-tensor AdamW: how runs
 trained before this engine) and to float32 on all cores. The last rows are the new default
-(`trainer.loop.DEFAULTS`: the next batch made in a thread while a step trains) and the same at
-twice the batch; `--compile` adds torch.compile.
+(`trainer.loop.DEFAULTS`) and the same at twice the batch; `--compile` adds torch.compile.
 Writes bench/out/train_speed.json.
 """
 
@@ -32,33 +31,29 @@ PHOTOS = 48  # photos linked into the bench's folder: enough variety, loads in s
 def settings(cores: int, batch: int, compile_too: bool) -> list[tuple[str, int, dict]]:
     """(label, threads, config overrides) of every measured setting."""
     old = {"amp": False, "channels_last": False, "fused_optimizer": False, "plain_adamw": True}
-    new = {"amp": True, "channels_last": True, "fused_optimizer": True, "prefetch": True}
     rows = [
         ("old default: 1 thread, float32", 1, old),
         (f"float32, {cores} threads", cores, old),
         ("+ bfloat16 autocast", cores, {**old, "amp": True}),
         ("+ channels-last", cores, {**old, "amp": True, "channels_last": True}),
-        ("+ fused AdamW", cores, {"amp": True, "channels_last": True, "fused_optimizer": True}),
-        ("+ batches made ahead (new default)", cores, new),
-        (f"new default at batch {2 * batch}", cores, {**new, "batch": 2 * batch}),
+        ("+ fused AdamW (new default)", cores,
+         {"amp": True, "channels_last": True, "fused_optimizer": True}),
+        (f"new default at batch {2 * batch}", cores,
+         {"amp": True, "channels_last": True, "fused_optimizer": True, "batch": 2 * batch}),
     ]
     if compile_too:
-        rows.append(("new default + torch.compile", cores, {**new, "compile": True}))
+        rows.append(("new default + torch.compile", cores,
+                     {"amp": True, "channels_last": True, "fused_optimizer": True,
+                      "compile": True}))
     return rows
 
 
-def measure(run, sampler, threads: int, overrides: dict, seconds: float,
-            warmup: int = 3) -> dict:
+def measure(run, threads: int, overrides: dict, seconds: float, warmup: int = 3) -> dict:
     import torch
-
-    from trainer.prefetch import PrefetchSampler
 
     torch.set_num_threads(threads)
     run.cfg.update({k: v for k, v in overrides.items() if k not in ("plain_adamw", "compile")})
     run._build()
-    if isinstance(run.sampler, PrefetchSampler):
-        run.sampler.close()
-    run.sampler = PrefetchSampler(sampler) if overrides.get("prefetch") else sampler
     if overrides.get("plain_adamw"):  # torch's per-tensor loop, the trainer's old optimizer
         run.opt = torch.optim.AdamW(run.model.parameters(), lr=run.cfg["lr"], betas=(0.9, 0.99),
                                     weight_decay=run.cfg["weight_decay"], foreach=False)
@@ -99,14 +94,13 @@ def main(argv: list[str] | None = None) -> int:
             "task": args.task, "crop": args.crop, "batch": args.batch, "val_count": 2,
             "val_per_photo": 1})
         run._load_data()
-        sampler = getattr(run.sampler, "sampler", run.sampler)  # without batches made ahead
         print(f"{args.task}, crop {args.crop}, batch {args.batch}, {cores} cores, "
               f"bfloat16 kernels: {'yes' if cpu_supports_bf16() else 'no'}")
         print(f"{'setting':34s} {'threads':>7s} {'batch':>5s} {'crops/s':>8s} "
               f"{'x old':>6s} {'x fp32':>6s}")
         for label, threads, overrides in settings(cores, args.batch, args.compile):
             run.cfg["batch"] = args.batch
-            row = {"setting": label, **measure(run, sampler, threads, overrides, args.seconds)}
+            row = {"setting": label, **measure(run, threads, overrides, args.seconds)}
             results.append(row)
             old, fp32 = results[0]["crops_per_s"], results[min(1, len(results) - 1)]["crops_per_s"]
             row["x_old"], row["x_fp32"] = row["crops_per_s"] / old, row["crops_per_s"] / fp32

@@ -60,7 +60,6 @@ from trainer.device import cpu_supports_bf16, pick_device
 from trainer.errors import TrainError
 from trainer.losses import InpaintLossWeights
 from trainer.masks import mix_problem as mask_mix_problem
-from trainer.prefetch import PrefetchSampler
 from trainer.scan import DEFAULT_VAL_COUNT, FINE_TUNE_MAX_SIDE, photos_needed, shortage_message
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -114,8 +113,6 @@ DEFAULTS: dict[str, Any] = {
     "amp": True,
     "channels_last": True,
     "fused_optimizer": True,
-    # the next batch is made in a thread while a step trains (same batches, same checkpoints)
-    "prefetch": True,
     "seed": 0,
     "val_count": DEFAULT_VAL_COUNT,  # photos held out of training for validation
     "val_crop": 256,
@@ -138,7 +135,7 @@ DEFAULTS: dict[str, Any] = {
 RESUMABLE_OVERRIDES = (
     "lr", "batch", "crop", "schedule", "steps", "minutes", "log_seconds", "val_seconds",
     "checkpoint_seconds", "checkpoint_steps", "clip_grad", "warmup_steps", "min_lr_ratio",
-    "amp", "channels_last", "fused_optimizer", "prefetch",
+    "amp", "channels_last", "fused_optimizer",
 )
 
 
@@ -263,11 +260,6 @@ class Run:
 
     # ----------------------------------------------------------------- setup
     def _load_data(self) -> None:
-        self._load_sets()
-        if self.cfg.get("prefetch", True):
-            self.sampler = PrefetchSampler(self.sampler)
-
-    def _load_sets(self) -> None:
         cfg = self.cfg
         if not Path(self.photos_dir).exists():
             raise TrainError(f"photo folder {self.photos_dir} does not exist")
@@ -711,8 +703,6 @@ class Run:
                 dist.barrier()
             return self._loop(cfg)
         finally:
-            if isinstance(getattr(self, "sampler", None), PrefetchSampler):
-                self.sampler.close()
             for sig, handler in old_handlers.items():
                 signal.signal(sig, handler)
 
