@@ -1,6 +1,6 @@
 """Training speed of the trainer's engine settings, side by side in one run.
 
-    .venv/bin/python bench/train_speed.py [--task inpaint] [--crop 192] [--batch 8]
+    .venv/bin/python bench/train_speed.py [--task inpaint|colorize|detect] [--crop 192] [--batch 8]
                                           [--seconds 25] [--compile]
 
 Each setting trains the task's default network with the trainer's own `Run.train_step` (real
@@ -73,7 +73,7 @@ def measure(run, threads: int, overrides: dict, seconds: float, warmup: int = 3)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--task", default="inpaint", choices=["inpaint", "colorize"])
+    parser.add_argument("--task", default="inpaint", choices=["inpaint", "colorize", "detect"])
     parser.add_argument("--crop", type=int, default=192)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=25.0, help="timed seconds per setting")
