@@ -394,48 +394,40 @@ def test_cli_imports_neither_qt_nor_torch():
     assert done.returncode == 0, done.stderr
 
 
-def test_erase_no_fsr_mix_fills_narrow_holes_with_the_network_alone(tmp_path, capsys):
+def erase_with_and_without(tmp_path, capsys, image, mask, flag: str, attribute: str, off):
+    """Erase with ffc-inpaint from the command line with and without ``flag``: the flagged
+    output must be the engine's with ``attribute`` set to ``off``, and differ from the
+    default's."""
     import models
 
-    rng = np.random.default_rng(4)
-    image = rng.integers(0, 256, (96, 128, 3), dtype=np.uint8)
-    mask = np.zeros((96, 128), np.uint8)
-    mask[30:33, 8:120] = 255  # a scratch
     write(tmp_path / "in.png", image)
     write(tmp_path / "mask.png", mask)
     outputs = {}
-    for flag in ([], ["--no-fsr-mix"]):
-        out = tmp_path / f"out{len(flag)}.png"
+    for flags in ([], [flag]):
+        out = tmp_path / f"out{len(flags)}.png"
         status, _, _ = run(capsys, "erase", "--image", str(tmp_path / "in.png"), "--mask",
                            str(tmp_path / "mask.png"), "--output", str(out),
-                           "--model", "ffc-inpaint", *flag)
+                           "--model", "ffc-inpaint", *flags)
         assert status == 0
-        outputs[bool(flag)] = read(out)
+        outputs[bool(flags)] = read(out)
     engine = models.get_inpainter("ffc-inpaint", device="cpu")
-    engine.fsr_blend = 0.0
+    setattr(engine, attribute, off)
     np.testing.assert_array_equal(outputs[True], engine.inpaint(image, mask))
     assert not np.array_equal(outputs[True], outputs[False])
 
 
-def test_erase_no_texture_keeps_the_networks_fill(tmp_path, capsys):
-    import models
+def test_erase_no_fsr_mix_fills_narrow_holes_with_the_network_alone(tmp_path, capsys):
+    rng = np.random.default_rng(4)
+    image = rng.integers(0, 256, (96, 128, 3), dtype=np.uint8)
+    mask = np.zeros((96, 128), np.uint8)
+    mask[30:33, 8:120] = 255  # a scratch
+    erase_with_and_without(tmp_path, capsys, image, mask, "--no-fsr-mix", "fsr_blend", 0.0)
 
+
+def test_erase_no_texture_keeps_the_networks_fill(tmp_path, capsys):
     rng = np.random.default_rng(3)
     image = np.clip(128 + 60 * np.sin(np.arange(128) / 0.8)[None, :, None]
                     + rng.normal(0, 12, (128, 128, 3)), 0, 255).astype(np.uint8)
     mask = np.zeros((128, 128), np.uint8)
     mask[40:88, 40:88] = 255
-    write(tmp_path / "in.png", image)
-    write(tmp_path / "mask.png", mask)
-    outputs = {}
-    for flag in ([], ["--no-texture"]):
-        out = tmp_path / f"out{len(flag)}.png"
-        status, _, _ = run(capsys, "erase", "--image", str(tmp_path / "in.png"), "--mask",
-                           str(tmp_path / "mask.png"), "--output", str(out),
-                           "--model", "ffc-inpaint", *flag)
-        assert status == 0
-        outputs[bool(flag)] = read(out)
-    engine = models.get_inpainter("ffc-inpaint", device="cpu")
-    engine.texture = False
-    np.testing.assert_array_equal(outputs[True], engine.inpaint(image, mask))
-    assert not np.array_equal(outputs[True], outputs[False])
+    erase_with_and_without(tmp_path, capsys, image, mask, "--no-texture", "texture", False)

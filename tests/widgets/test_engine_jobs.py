@@ -267,40 +267,36 @@ def test_colour_hints_steer_a_live_colorization(qtbot, isolated_settings, tmp_pa
     assert not w.jobs.is_busy() and w.undo_stack.count() == 2
 
 
-def test_texture_checkbox_switches_the_learned_engines_copy_step(window, qtbot):
+def erase_unticked(window, qtbot, box, option: str, rows: slice, cols: slice):
+    """Untick ``box`` with a click (its choice ``option`` follows), erase the mask rows x cols
+    with ffc-inpaint; the inference thread's ffc-inpaint engine."""
     from PySide6.QtCore import QPoint, Qt
 
-    import models
-
-    box = window.engine_panel.texture
-    assert box.isChecked() and window.jobs.choice.texture
+    assert box.isChecked() and getattr(window.jobs.choice, option)
     qtbot.mouseClick(box, Qt.LeftButton, pos=QPoint(8, box.height() // 2))
-    assert not box.isChecked() and not window.jobs.choice.texture
+    assert not box.isChecked() and not getattr(window.jobs.choice, option)
     window.engine_panel.select_inpainter("ffc-inpaint")
-    window.doc.mask[10:70, 20:80] = 255
+    window.doc.mask[rows, cols] = 255
     with qtbot.waitSignal(window.jobs.worker.finished, timeout=30000):
         assert window.erase()
     loaded = window.jobs.worker._worker.engines  # the inference thread's engines
-    engine = next(e for e in loaded.values() if getattr(e, "name", "") == "ffc-inpaint")
+    return next(e for e in loaded.values() if getattr(e, "name", "") == "ffc-inpaint")
+
+
+def test_texture_checkbox_switches_the_learned_engines_copy_step(window, qtbot):
+    import models
+
+    engine = erase_unticked(window, qtbot, window.engine_panel.texture, "texture",
+                            slice(10, 70), slice(20, 80))
     assert engine.card_texture and not engine.texture
     assert models.get_inpainter("ffc-inpaint", device="cpu").texture  # the default stays on
 
 
 def test_fsr_mix_checkbox_switches_the_learned_engines_classical_mix(window, qtbot):
-    from PySide6.QtCore import QPoint, Qt
-
     import models
 
-    box = window.engine_panel.fsr_mix
-    assert box.isChecked() and window.jobs.choice.fsr_mix
-    qtbot.mouseClick(box, Qt.LeftButton, pos=QPoint(8, box.height() // 2))
-    assert not box.isChecked() and not window.jobs.choice.fsr_mix
-    window.engine_panel.select_inpainter("ffc-inpaint")
-    window.doc.mask[40:43, 10:90] = 255  # a scratch: a narrow part
-    with qtbot.waitSignal(window.jobs.worker.finished, timeout=30000):
-        assert window.erase()
-    loaded = window.jobs.worker._worker.engines
-    engine = next(e for e in loaded.values() if getattr(e, "name", "") == "ffc-inpaint")
+    engine = erase_unticked(window, qtbot, window.engine_panel.fsr_mix, "fsr_mix",
+                            slice(40, 43), slice(10, 90))  # a scratch: a narrow part
     assert engine.card_fsr_blend == 0.5 and engine.fsr_blend == 0.0
     assert models.get_inpainter("ffc-inpaint", device="cpu").fsr_blend == 0.5  # default on
 
