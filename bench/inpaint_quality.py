@@ -18,7 +18,8 @@ interface (crop strategy, default options), and the result is compared with the 
   photo with an almost flat truth can score 2 or more and pull the mean).
 
 A learned engine whose card turns on the texture step (models/texture.py) is also measured
-without it, as `NAME/no-texture`. `fsr` runs in one call per crop, its best quality, not in
+without it, as `NAME/no-texture`, and one that mixes FSR into narrow holes without that, as
+`NAME/no-fsr-mix`. `fsr` runs in one call per crop, its best quality, not in
 the small tiles the app uses so that Esc can stop it within a second (0.3 dB lower).
 
 Prints a table (mean over photos per engine and mask kind, and a mean row) and the time per
@@ -78,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
             plain = models.get_inpainter(name, device="cpu")
             plain.texture = False
             engines[f"{name}/no-texture"] = plain
+        if getattr(engine, "fsr_blend", 0):
+            alone = models.get_inpainter(name, device="cpu")
+            alone.fsr_blend = 0.0
+            engines[f"{name}/no-fsr-mix"] = alone
     names = list(engines)
     rows, sheet_rows = evaluate(engines, common.photos(limit=args.limit), kinds,
                                 args.sheet_photos, args.sheet_kind, args.gray)

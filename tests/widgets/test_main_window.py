@@ -182,13 +182,13 @@ def test_close_with_unsaved_changes_can_be_cancelled(window, photo, monkeypatch)
 def test_geometry_and_recent_files_are_remembered(qtbot, isolated_settings, photo):
     w = MainWindow()
     qtbot.addWidget(w)
-    w.resize(760, 700)  # above the minimum height (docks and two tool bar rows)
+    w.resize(760, 760)  # above the minimum height (docks and two tool bar rows)
     w.show()
     w.open_path(str(photo[0]))
     assert w.close()
     w2 = MainWindow()
     qtbot.addWidget(w2)
-    assert (w2.width(), w2.height()) == (760, 700)
+    assert (w2.width(), w2.height()) == (760, 760)
     assert w2.recent_files() == [str(photo[0])]
     assert w2.recent_menu.actions()[0].text() == "holiday.png"
 
