@@ -211,10 +211,11 @@ class LearnedInpainter(Inpainter):
         self.thin_scale = float(self.card.get("thin_scale", defaults.get("thin_scale", 1.0)))
         # Card option: the share of the classical FSR fill (models.classical_inpaint) mixed
         # into the parts of a hole that get no texture (strokes, scratches, specks). The two
-        # err differently: on the val photos a half-and-half mean scored 0.4 dB more hole PSNR
-        # than either on brush strokes and 0.3 dB more than the net on scratches, with a higher
-        # hole SSIM. Object-sized parts keep the net's fill and its texture (FSR there costs
-        # seconds and flattens the texture).
+        # err differently: on the val photos (bench/inpaint_quality.py) the half-and-half mean
+        # scored +0.21 dB hole PSNR over the net on brush strokes and +0.17 on scratches (FSR
+        # alone: -0.09, -0.38), with a higher hole SSIM, for 2-3x the time on those holes.
+        # Object-sized parts keep the net's fill and its texture (FSR there costs seconds and
+        # flattens the texture).
         self.card_fsr_blend = float(self.card.get("fsr_blend", defaults.get("fsr_blend", 0.0)))
         self.fsr_blend = self.card_fsr_blend
         self._cancel: CancelToken | None = None
