@@ -581,11 +581,8 @@ class Colorizer(Engine):
         options = options or ColorizeOptions()
         cancel = cancel or CancelToken()
         progress = progress or _no_progress
-        if isinstance(image, np.ndarray) and image.ndim == 2 and image.dtype == np.uint8:
-            image = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
-        _check_image(image)
+        image, hints = self._checked(image, hints)
         h, w = image.shape[:2]
-        hints = [self._check_hint(i, hint, w, h) for i, hint in enumerate(hints)]
         notes = []
         if is_colour(image):
             notes.append(NOTE_FROM_LUMINANCE)
@@ -622,6 +619,15 @@ class Colorizer(Engine):
         RGB at that pixel's lightness, most likely first (the colour palette of the Colour
         hint tool). [] for engines that have no colour distribution (the classical ones)."""
         return []
+
+    def _checked(self, image: np.ndarray, hints: Sequence) -> tuple[np.ndarray, list[Hint]]:
+        """(the image as RGB uint8, the hints checked against its size); ValueError for bad
+        input (a gray H x W image is accepted and made RGB)."""
+        if isinstance(image, np.ndarray) and image.ndim == 2 and image.dtype == np.uint8:
+            image = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+        _check_image(image)
+        h, w = image.shape[:2]
+        return image, [self._check_hint(i, hint, w, h) for i, hint in enumerate(hints)]
 
     @staticmethod
     def _working_inputs(luma: np.ndarray, hints: Sequence[Hint],

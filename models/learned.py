@@ -229,12 +229,13 @@ class LearnedInpainter(Inpainter):
             self._cancel = None
 
     def _predict(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
-        fill = self._textured_fill(image, hole)
+        parts = hd.part_radius(hole)  # what each step below sorts the hole's parts by
+        fill = self._textured_fill(image, hole, parts)
         if self.fsr_blend <= 0:
             return fill
-        from . import texture
+        from . import texture  # numba compiles (or loads its cache) on first use only
 
-        _, widest = hd.part_radius(hole)
+        widest = parts[1]
         narrow = (widest > 0) & (widest < texture.MIN_PART_RADIUS)
         if not narrow.any():
             return fill
@@ -249,8 +250,11 @@ class LearnedInpainter(Inpainter):
         fill[narrow] = mixed[narrow]
         return fill
 
-    def _textured_fill(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
-        thin = hd.thin_parts(hole) if self.thin_scale > 1 else None
+    def _textured_fill(self, image: np.ndarray, hole: np.ndarray, parts) -> np.ndarray:
+        """The net's fill, thin parts from the enlarged pass, texture in large parts;
+        ``parts``: :func:`hd.part_radius` of ``hole``."""
+        widest = parts[1]
+        thin = (widest > 0) & (widest <= hd.THIN_RADIUS) if self.thin_scale > 1 else None
         if thin is not None and thin.any():
             fine = self._enlarged_fill(image, hole, self.thin_scale)
             if thin.sum() == np.count_nonzero(hole):
@@ -263,7 +267,7 @@ class LearnedInpainter(Inpainter):
             return fill
         from . import texture  # numba compiles (or loads its cache) on first use only
 
-        return texture.synthesize(image, hole, fill)
+        return texture.synthesize(image, hole, fill, parts=parts)
 
     def _enlarged_fill(self, image: np.ndarray, hole: np.ndarray, scale: float) -> np.ndarray:
         """The net's fill of the picture enlarged by `scale` (long side at most
@@ -357,12 +361,10 @@ class LearnedColorizer(Colorizer):
 
         if getattr(self.net, "classes", None) is None:
             return []
-        if isinstance(image, np.ndarray) and image.ndim == 2:
-            image = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+        image, checked = self._checked(image, hints)
         h, w = image.shape[:2]
         if not (0 <= x < w and 0 <= y < h):
             raise ValueError(f"({x:g}, {y:g}) is outside the {w}x{h} image")
-        checked = [self._check_hint(i, hint, w, h) for i, hint in enumerate(hints)]
         luma = lightness(image)
         small_l, chroma = self._working_inputs(luma, checked, self.working_size)
         with torch.inference_mode():

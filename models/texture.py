@@ -129,12 +129,14 @@ def _weight(dist: np.ndarray, widest: np.ndarray) -> np.ndarray:
 
 
 def synthesize(image: np.ndarray, hole: np.ndarray, coarse: np.ndarray,
-               seed: int = SEED) -> np.ndarray:
+               seed: int = SEED, parts: tuple[np.ndarray, np.ndarray] | None = None
+               ) -> np.ndarray:
     """``coarse`` (uint8 RGB, the network's fill of ``hole``) with texture copied from the
-    known pixels of ``image``. ``hole`` is bool or 0/255, True = fill. Returns uint8 RGB;
-    pixels outside the hole are ``image``'s, bit for bit."""
+    known pixels of ``image``. ``hole`` is bool or 0/255, True = fill; ``parts``, if the
+    caller has it, :func:`hd.part_radius` of ``hole``. Returns uint8 RGB; pixels outside the
+    hole are ``image``'s, bit for bit."""
     hole = np.asarray(hole) > 0
-    dist, widest = hd.part_radius(hole)
+    dist, widest = hd.part_radius(hole) if parts is None else parts
     weight = _weight(dist, widest)
     out = image.copy()
     out[hole] = coarse[hole]

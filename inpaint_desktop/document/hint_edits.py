@@ -100,8 +100,21 @@ class RemoveHint(Edit):
             doc.notify(_box(doc, self.hint), hints=True)
 
 
+class _OneHintChange(Edit):
+    """An edit that sets one hint's field from `before` to `after` (`_set` does it)."""
+
+    def _set(self, doc: Document, value) -> None:
+        raise NotImplementedError
+
+    def apply(self, doc: Document) -> None:
+        self._set(doc, self.after)
+
+    def revert(self, doc: Document) -> None:
+        self._set(doc, self.before)
+
+
 @dataclass
-class MoveHint(Edit):
+class MoveHint(_OneHintChange):
     index: int
     before: Pos
     after: Pos
@@ -115,15 +128,9 @@ class MoveHint(Edit):
         # both places: where the marker was drawn and where it is now
         doc.notify(union(_box(doc, hint), _box(doc, hint, pos)), hints=True)
 
-    def apply(self, doc: Document) -> None:
-        self._set(doc, self.after)
-
-    def revert(self, doc: Document) -> None:
-        self._set(doc, self.before)
-
 
 @dataclass
-class RecolorHint(Edit):
+class RecolorHint(_OneHintChange):
     index: int
     before: RGB
     after: RGB
@@ -136,15 +143,9 @@ class RecolorHint(Edit):
         doc.hints[self.index] = hint._replace(rgb=rgb)
         doc.notify(_box(doc, hint), hints=True)
 
-    def apply(self, doc: Document) -> None:
-        self._set(doc, self.after)
-
-    def revert(self, doc: Document) -> None:
-        self._set(doc, self.before)
-
 
 @dataclass
-class ResizeHint(Edit):
+class ResizeHint(_OneHintChange):
     """Change one hint's patch size (None: the default patch)."""
 
     index: int
@@ -159,12 +160,6 @@ class ResizeHint(Edit):
         new = hint._replace(size=size)
         doc.hints[self.index] = new
         doc.notify(union(_box(doc, hint), _box(doc, new)), hints=True)
-
-    def apply(self, doc: Document) -> None:
-        self._set(doc, self.after)
-
-    def revert(self, doc: Document) -> None:
-        self._set(doc, self.before)
 
 
 @dataclass

@@ -63,6 +63,20 @@ def _get_engine(engines: dict, kind: str, name: str | None, device: str):
     return engines[key]
 
 
+
+def _picture_without(doc: Document, layer: Layer | None) -> np.ndarray:
+    """The document's visible picture without `layer` (None: all layers)."""
+    from inpaint_desktop.document.compose import composite
+
+    below = doc.layers if layer is None else [la for la in doc.layers if la.id != layer.id]
+    return composite(below, doc.bbox)
+
+
+def _engine_hints(hints) -> list[tuple]:
+    """Document hints as engines take them: (x, y, rgb, patch size or None = default)."""
+    return [(h.x, h.y, tuple(h.rgb), h.size) for h in hints]
+
+
 def _mask_bbox(mask: np.ndarray):
     ys, xs = np.nonzero(mask)
     if len(xs) == 0:
@@ -209,13 +223,8 @@ class EngineJobs(QObject):
         if doc is None:
             return False
         # A live update colorizes the picture under its own layer, not the old result.
-        below = doc.layers if live_layer is None else \
-            [la for la in doc.layers if la.id != live_layer.id]
-        from inpaint_desktop.document.compose import composite
-
-        image = composite(below, doc.bbox)
-        # (x, y, rgb, patch size): None = the engine's default patch
-        hints = [(h.x, h.y, tuple(h.rgb), h.size) for h in getattr(doc, "hints", [])]
+        image = _picture_without(doc, live_layer)
+        hints = _engine_hints(doc.hints)
         choice = self.choice
 
         def run(engines, cancel, progress):
@@ -268,14 +277,10 @@ class EngineJobs(QObject):
         for job in self.worker.pending():
             if getattr(job, "kind", None) == "suggest":
                 job.cancel.cancel()
-        live = self.hint_layer()  # the picture as the colorizer sees it: not its own result
-        below = [la for la in doc.layers if live is None or la.id != live.id]
-        from inpaint_desktop.document.compose import composite
-
-        image = composite(below, doc.bbox)
+        # the picture as the colorizer sees it: not its own result
+        image = _picture_without(doc, self.hint_layer())
         hint = doc.hints[index]
-        others = [(h.x, h.y, tuple(h.rgb), h.size)
-                  for i, h in enumerate(doc.hints) if i != index]
+        others = _engine_hints(h for i, h in enumerate(doc.hints) if i != index)
         x, y = hint.x, hint.y
         choice = self.choice
 

@@ -208,6 +208,12 @@ def test_the_engine_suggests_the_classes_likeliest_colours(tmp_path):
         assert np.hypot(*(lab[1:] - ab)) < 12
     with pytest.raises(ValueError, match="outside"):
         engine.suggest_colours(gray, [], 70, 5)
+    # the same input checks as colorize: a bad image or hint is one clear error
+    with pytest.raises(ValueError, match="uint8"):
+        engine.suggest_colours(gray.astype(np.float32), [], 40, 20)
+    with pytest.raises(ValueError, match="hint 1"):
+        engine.suggest_colours(gray, [(500, 3, (1, 2, 3))], 40, 20)
+    assert len(engine.suggest_colours(gray[..., 0], [], 40, 20, count=2)) == 2  # gray H x W
     # the colorize path takes the propagated hints too
     out = engine.colorize(gray, [(3, 3, (200, 30, 30))]).image
     assert out.shape == gray.shape
