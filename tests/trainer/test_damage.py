@@ -71,12 +71,26 @@ def test_sampler_batches_are_reproducible_from_its_state():
     assert x1.shape == (3, 32, 32, 3) and y1.shape == (3, 32, 32)
 
 
-def test_fixed_val_set_is_fixed_and_always_damaged():
+def test_fixed_val_set_is_fixed_and_damaged():
     photos = PhotoSet(images=[photo(i) for i in range(2)], paths=[])
     a, la = dmg.fixed_val_set(photos, 48, per_photo=2)
     b, lb = dmg.fixed_val_set(photos, 48, per_photo=2)
     assert np.array_equal(a, b) and np.array_equal(la, lb)
-    assert all(label.any() for label in la)
+    assert a.shape == (4, 48, 48, 3) and la.any()
+
+
+def test_damage_is_drawn_on_the_whole_print_so_small_crops_are_not_crowded():
+    """A crop of a big print carries that print's density of damage, not a whole print's
+    worth of scratches squeezed into the crop."""
+    big = PhotoSet(images=[photo(i, 384) for i in range(4)], paths=[])
+    sampler = dmg.DamageSampler(big, crop=64, seed=0, scale_range=(1.0, 1.0))
+    cut = np.mean([(sampler.batch(8)[1] > 0).mean() for _ in range(6)])
+    rng = np.random.default_rng(0)
+    drawn = np.mean([(dmg.damage(photo(i, 64), rng)[1] > 0).mean() for i in range(48)])
+    assert cut < 0.5 * drawn, (cut, drawn)
+    # the crops of one print share its damage: the image and label are cut alike
+    x, y = dmg.DamageSampler(big, crop=64, seed=1, scale_range=(0.7, 1.0)).batch(2)
+    assert x.shape == (2, 64, 64, 3) and set(np.unique(y)) <= {0, 255}
 
 
 def _scratch_batch(rng, n, size=48):
