@@ -107,3 +107,48 @@ def test_restore_fills_only_damage_on_the_gray_photo():
     assert (out[..., 0][keep] == gray[keep]).all()  # untouched outside the damage
     assert np.abs(out[..., 0][truth > 0].astype(int) - 245).mean() > 60  # scratches gone
     assert grow_pixels(6000, 4000) == 6 and grow_pixels(100, 80) == 1
+
+
+def _scripted_looks(engine, monkeypatch, full, half):
+    """The engine's net replaced by fixed maps: ``full`` at the working size, ``half`` for
+    the half-size look (its shape picks which one a call gets)."""
+    calls = []
+
+    def tiled(image, cancel, progress):
+        calls.append(image.shape[:2])
+        progress(0.95, "looking")
+        return (full if image.shape[:2] == full.shape else half).astype(np.float32)
+
+    monkeypatch.setattr(engine, "_tiled", tiled)
+    return calls
+
+
+def test_wide_damage_comes_from_the_half_size_look_and_thin_alarms_are_halved(
+        tmp_path, monkeypatch):
+    engine = tiny_detector(tmp_path)
+    h, w = 320, 400
+    full = np.zeros((h, w))
+    full[60:260, 60:260] = 1.0
+    full[80:240, 80:240] = 0.0  # full size sees only the border of a wide hole
+    full[300, :] = 1.0  # a thin line only the full-size look sees
+    half = np.zeros((h // 2, w // 2))
+    half[30:130, 30:130] = 1.0  # the half-size look sees the whole hole
+    half[5, :] = 0.9  # and a thin line of its own
+    calls = _scripted_looks(engine, monkeypatch, full, half)
+    steps = []
+    found = damage_mask(engine.detect(np.zeros((h, w, 3), np.uint8),
+                                      progress=lambda f, _m: steps.append(f))) > 0
+    assert calls == [(h, w), (h // 2, w // 2)]
+    assert found[70:250, 70:250].all()  # the inside of the hole, from the opening
+    assert not found[10, :].any()  # thin, half-size only: averaged below 0.5
+    assert damage_mask(engine.detect(np.zeros((h, w, 3), np.uint8)), 0.9)[300].all()
+    assert not found[280:295, 300:].any()  # nothing where neither look saw anything
+    assert steps == sorted(steps) and steps[-1] == 1.0
+
+
+def test_small_pictures_get_the_full_size_look_only(tmp_path, monkeypatch):
+    engine = tiny_detector(tmp_path)
+    full = np.full((200, 240), 0.8)
+    calls = _scripted_looks(engine, monkeypatch, full, full)
+    conf = engine.detect(np.zeros((200, 240, 3), np.uint8))
+    assert calls == [(200, 240)] and (conf == 204).all()
